@@ -1,0 +1,67 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import Link from 'next/link';
+import type { Metadata } from 'next';
+import { loadCatalog } from '@/lib/server/catalog';
+import { Notice } from '@/app/components/notice';
+import { LabView } from './lab-view';
+
+export const dynamic = 'force-dynamic';
+
+/** Files the browser needs to run v86, copied by `npm run assets` (scripts/copy-assets.mjs). */
+const EMULATOR_ASSETS = {
+  moduleUrl: '/v86/libv86.mjs',
+  wasmUrl: '/v86/v86.wasm', biosUrl: '/v86/bios.bin', vgaBiosUrl: '/v86/vgabios-stdvga.bin',
+};
+
+type Params = Promise<{ imageId: string }>;
+
+export async function generateMetadata({ params }: { params: Params }): Promise<Metadata> {
+  const { imageId } = await params;
+  return { title: `${imageId} — Leaflab` };
+}
+
+export default async function LabPage({ params }: { params: Params }) {
+  const { imageId } = await params;
+  const catalog = await loadCatalog();
+  const entry = catalog.entries.get(imageId);
+
+  if (!entry) {
+    const problem = catalog.problems.find((p) => p.folder === imageId);
+    return (
+      <Notice title={problem ? `Image “${imageId}” cannot be served` : `No image “${imageId}”`}>
+        {problem ? (
+          <p>{problem.message}</p>
+        ) : (
+          <p>
+            The catalog has no image with this id.{' '}
+            {catalog.entries.size === 0 ? (
+              <>
+                No image is built yet: run <code>npm run image</code> on the server.
+              </>
+            ) : (
+              <>Available: {[...catalog.entries.keys()].join(', ')}.</>
+            )}
+          </p>
+        )}
+        <p>
+          <Link href="/">Back to the catalog</Link>
+        </p>
+      </Notice>
+    );
+  }
+
+  const missingAssets = Object.values(EMULATOR_ASSETS).filter((url) => !existsSync(path.join(/*turbopackIgnore: true*/ process.cwd(), 'public', url)));
+  if (missingAssets.length > 0) {
+    return (
+      <Notice title="The emulator files are missing">
+        <p>
+          The server has no {missingAssets.join(', ')}. Run <code>npm run assets</code> (it copies v86&apos;s module and wasm from
+          node_modules and the BIOS from Debian&apos;s <code>seabios</code> package), then reload.
+        </p>
+      </Notice>
+    );
+  }
+
+  return <LabView image={entry.published} assets={EMULATOR_ASSETS} />;
+}

@@ -1,0 +1,147 @@
+/**
+ * The image manifest: what the catalog knows about one root image. It is written by the
+ * image builder beside the raw disk (catalog/<id>/manifest.json) and read by the server,
+ * the catalog page and the lab. Nothing in it is trusted before `parseManifest` checks it
+ * (design invariant 4): a hand-written manifest for a user's own image may be wrong.
+ */
+
+/** Ids name folders and URLs, so they are restricted to a safe alphabet. */
+export const IMAGE_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const SHA256_PATTERN = /^[0-9a-f]{64}$/;
+
+/** v86 reads disks in 256-byte units and IDE sectors are 512 bytes. */
+export const SECTOR_SIZE_BYTES = 512;
+
+export interface BootSettings {
+  /** Guest RAM. */
+  memoryMiB: number;
+  /** VGA memory. */
+  vgaMemoryMiB: number;
+  /** v86 ACPI (the default image's kernel command line disables acpiphp, which needs it). */
+  acpi: boolean;
+}
+
+export interface PartitionInfo {
+  index: number;
+  type: string;
+  startSector: number;
+  sectorCount: number;
+  label?: string;
+}
+
+export interface ImageManifest {
+  id: string;
+  title: string;
+  description: string;
+  sizeBytes: number;
+  /** Lower-case hex SHA-256 of the whole raw disk: the image's identity. */
+  sha256: string;
+  /** Granularity of `zeroChunks`; also the union device's fetch unit. */
+  chunkSizeBytes: number;
+  /** Run-length list `[firstChunkIndex, chunkCount]` of chunks that hold only zeros. */
+  zeroChunks: Array<[number, number]>;
+  boot: BootSettings;
+  partitions: PartitionInfo[];
+}
+
+/** A manifest as the API hands it out: with the URL the raw image is served at. */
+export interface PublishedImage extends ImageManifest {
+  /** Digest-named URL (immutable); `latestUrl` always names the current build of `id`. */
+  url: string;
+  latestUrl: string;
+}
+
+export class ManifestError extends Error {
+  constructor(
+    readonly source: string,
+    problem: string,
+  ) {
+    super(`Invalid image manifest ${source}: ${problem}`);
+    this.name = 'ManifestError';
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+/** Checks an untrusted JSON value; `source` names it in error messages (a path or URL). */
+export function parseManifest(value: unknown, source: string): ImageManifest {
+  const fail = (problem: string): never => {
+    throw new ManifestError(source, problem);
+  };
+  if (!isRecord(value)) return fail('expected a JSON object');
+  const { id, title, description, sizeBytes, sha256, chunkSizeBytes, zeroChunks, boot, partitions } =
+    value;
+
+  if (typeof id !== 'string' || !IMAGE_ID_PATTERN.test(id))
+    fail(`"id" must match ${IMAGE_ID_PATTERN} (lower-case letters, digits, dashes)`);
+  if (typeof title !== 'string' || title.trim() === '') fail('"title" must be a non-empty string');
+  if (typeof description !== 'string') fail('"description" must be a string');
+  if (!isCount(sizeBytes) || sizeBytes === 0 || sizeBytes % SECTOR_SIZE_BYTES !== 0)
+    fail(`"sizeBytes" must be a positive multiple of ${SECTOR_SIZE_BYTES}`);
+  if (typeof sha256 !== 'string' || !SHA256_PATTERN.test(sha256))
+    fail('"sha256" must be 64 lower-case hex digits');
+  if (!isCount(chunkSizeBytes) || chunkSizeBytes < SECTOR_SIZE_BYTES || (chunkSizeBytes & (chunkSizeBytes - 1)) !== 0)
+    fail('"chunkSizeBytes" must be a power of two of at least 512');
+
+  const chunkCount = Math.ceil((sizeBytes as number) / (chunkSizeBytes as number));
+  const runs: Array<[number, number]> = [];
+  if (!Array.isArray(zeroChunks)) fail('"zeroChunks" must be an array of [firstChunk, count] pairs');
+  for (const run of zeroChunks as unknown[]) {
+    if (!Array.isArray(run) || run.length !== 2 || !isCount(run[0]) || !isCount(run[1]) || run[1] === 0)
+      fail('"zeroChunks" entries must be [firstChunk, count] with count > 0');
+    const [first, count] = run as [number, number];
+    if (first + count > chunkCount) fail(`"zeroChunks" run [${first}, ${count}] lies past the last chunk ${chunkCount - 1}`);
+    runs.push([first, count]);
+  }
+
+  if (!isRecord(boot)) return fail('"boot" must be an object');
+  const { memoryMiB, vgaMemoryMiB, acpi } = boot;
+  if (!isCount(memoryMiB) || memoryMiB < 16 || memoryMiB > 2048) fail('"boot.memoryMiB" must be 16..2048');
+  if (!isCount(vgaMemoryMiB) || vgaMemoryMiB < 1 || vgaMemoryMiB > 256) fail('"boot.vgaMemoryMiB" must be 1..256');
+  if (typeof acpi !== 'boolean') fail('"boot.acpi" must be true or false');
+
+  const parsedPartitions: PartitionInfo[] = [];
+  for (const partition of Array.isArray(partitions) ? partitions : []) {
+    if (!isRecord(partition) || !isCount(partition.index) || !isCount(partition.startSector) || !isCount(partition.sectorCount))
+      fail('"partitions" entries need index, startSector and sectorCount');
+    const p = partition as Record<string, unknown>;
+    parsedPartitions.push({
+      index: p.index as number,
+      type: typeof p.type === 'string' ? p.type : 'unknown',
+      startSector: p.startSector as number,
+      sectorCount: p.sectorCount as number,
+      ...(typeof p.label === 'string' ? { label: p.label } : {}),
+    });
+  }
+
+  return {
+    id: id as string,
+    title: (title as string).trim(),
+    description: description as string,
+    sizeBytes: sizeBytes as number,
+    sha256: sha256 as string,
+    chunkSizeBytes: chunkSizeBytes as number,
+    zeroChunks: runs,
+    boot: { memoryMiB: memoryMiB as number, vgaMemoryMiB: vgaMemoryMiB as number, acpi: acpi as boolean },
+    partitions: parsedPartitions,
+  };
+}
+
+/** The strong validator every server of this image must send; derived from the content digest. */
+export function imageEtag(manifest: Pick<ImageManifest, 'sha256'>): string {
+  return `"sha256-${manifest.sha256}"`;
+}
+
+/** URL paths the lab server serves an image at (see lib/server/image-request.ts). */
+export function imagePaths(manifest: Pick<ImageManifest, 'id' | 'sha256'>): { url: string; latestUrl: string } {
+  return {
+    url: `/images/${manifest.id}/${manifest.sha256}.img`,
+    latestUrl: `/images/${manifest.id}/disk.img`,
+  };
+}

@@ -1,0 +1,46 @@
+import { defineConfig } from '@playwright/test';
+
+/**
+ * End-to-end tests in Debian's Chromium (/usr/bin/chromium): Playwright never downloads a
+ * browser here. Playwright starts the lab with `npm start` on its own port (`npm test` has
+ * prepared the image and the production build, so this only serves).
+ */
+const port = Number(process.env.LEAFLAB_TEST_PORT ?? 3100);
+export const chromiumExecutable = process.env.LEAFLAB_CHROMIUM ?? '/usr/bin/chromium';
+export const chromiumArgs = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+
+export default defineConfig({
+  testDir: 'test/e2e',
+  // One guest at a time: each uses a full core of this 2-core machine.
+  workers: 1,
+  fullyParallel: false,
+  timeout: 180_000,
+  expect: { timeout: 10_000 },
+  reporter: [['list']],
+  outputDir: 'test-results',
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    browserName: 'chromium',
+    launchOptions: { executablePath: chromiumExecutable, args: chromiumArgs },
+    screenshot: 'only-on-failure',
+    trace: 'off',
+  },
+  webServer: {
+    // README command 1 itself: it reuses the image and build that `npm test` prepared, then serves.
+    command: 'npm start',
+    url: `http://127.0.0.1:${port}/api/images`,
+    env: { PORT: String(port), HOST: '127.0.0.1' },
+    reuseExistingServer: false,
+    timeout: 120_000,
+    stdout: 'pipe',
+    stderr: 'pipe',
+  },
+});

@@ -1,0 +1,73 @@
+import { expect, type Page } from '@playwright/test';
+import type { LabStatus } from '../../../lib/lab/lab-session';
+
+/** Boot to a shell prompt must fit in this on the 2-core CI machine (issue: 90 s). */
+export const BOOT_TO_PROMPT_LIMIT_MS = 90_000;
+
+/** Page object for /lab/<id>: drives the machine through the UI and reads it through window.leaflab. */
+export class LabPage {
+  constructor(readonly page: Page) {}
+
+  async open(imageId: string): Promise<void> {
+    await this.page.goto(`/lab/${imageId}`);
+    await this.page.waitForFunction(() => window.leaflab !== undefined);
+  }
+
+  status(): Promise<LabStatus | undefined> {
+    return this.page.evaluate(() => window.leaflab?.status);
+  }
+
+  serialOutput(): Promise<string> {
+    return this.page.evaluate(() => window.leaflab?.serialOutput() ?? '');
+  }
+
+  screenText(): Promise<string> {
+    return this.page.evaluate(() => window.leaflab?.screenText() ?? '');
+  }
+
+  async waitForStatus(status: LabStatus, timeoutMs: number): Promise<void> {
+    await this.page.waitForFunction(
+      (wanted) => {
+        const hook = window.leaflab;
+        if (hook?.status === 'error') throw new Error(`lab error: ${hook.snapshot().error}`);
+        return hook?.status === wanted;
+      },
+      status,
+      { timeout: timeoutMs, polling: 250 },
+    );
+  }
+
+  async waitForPrompt(): Promise<void> {
+    await this.waitForStatus('running', BOOT_TO_PROMPT_LIMIT_MS);
+  }
+
+  /** Waits until the serial output (after `fromOffset`) matches. */
+  async waitForSerial(pattern: RegExp, fromOffset = 0, timeoutMs = 30_000): Promise<string> {
+    const handle = await this.page.waitForFunction(
+      ([source, flags, offset]) => {
+        const text = window.leaflab?.serialOutput().slice(offset) ?? '';
+        return new RegExp(source, flags).test(text) ? text : false;
+      },
+      [pattern.source, pattern.flags, fromOffset] as const,
+      { timeout: timeoutMs, polling: 200 },
+    );
+    return (await handle.jsonValue()) as string;
+  }
+
+  /** Runs a shell command through the hook and returns what it printed, up to the next prompt. */
+  async run(command: string, timeoutMs = 30_000): Promise<string> {
+    const marker = `__done_${Math.random().toString(36).slice(2, 8)}__`;
+    const fromOffset = (await this.serialOutput()).length;
+    await this.page.evaluate((text) => window.leaflab?.sendSerial(text), `${command}; echo ${marker}\n`);
+    const output = await this.waitForSerial(new RegExp(`\\n${marker}\\r?\\n`), fromOffset, timeoutMs);
+    return output;
+  }
+
+  async click(name: 'Start' | 'Stop' | 'Restart'): Promise<void> {
+    await this.page.getByRole('button', { name, exact: true }).click();
+  }
+
+  async expectStatusBadge(text: string): Promise<void> {
+    await expect(this.page.getByTestId('lab-status')).toHaveText(text);
+  }
+}

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { imageEtag, imagePaths, ManifestError, parseManifest } from '@/lib/images/manifest';
+
+const valid = {
+  id: 'leaflab-linux',
+  title: 'Leaflab Linux',
+  description: 'A small Linux.',
+  sizeBytes: 134217728,
+  sha256: 'a'.repeat(64),
+  chunkSizeBytes: 65536,
+  zeroChunks: [[10, 5]],
+  boot: { memoryMiB: 128, vgaMemoryMiB: 8, acpi: true },
+  partitions: [{ index: 1, type: 'FAT16', startSector: 2048, sectorCount: 32768, label: 'boot' }],
+  build: { anything: 'extra fields are ignored' },
+};
+
+describe('parseManifest', () => {
+  it('accepts a valid manifest and keeps only known fields', () => {
+    const known: Partial<typeof valid> = { ...valid };
+    delete known.build;
+    expect(parseManifest(valid, 'test')).toEqual(known);
+  });
+
+  it.each([
+    ['a non-object', 'nope', /JSON object/],
+    ['an id with a path in it', { ...valid, id: '../etc' }, /"id"/],
+    ['an upper-case id', { ...valid, id: 'Leaf' }, /"id"/],
+    ['a size that is not whole sectors', { ...valid, sizeBytes: 1000 }, /sizeBytes/],
+    ['a short digest', { ...valid, sha256: 'abc' }, /sha256/],
+    ['an upper-case digest', { ...valid, sha256: 'A'.repeat(64) }, /sha256/],
+    ['a chunk size that is no power of two', { ...valid, chunkSizeBytes: 3000 }, /chunkSizeBytes/],
+    ['a zero run past the end', { ...valid, zeroChunks: [[2047, 2]] }, /past the last chunk/],
+    ['an empty zero run', { ...valid, zeroChunks: [[1, 0]] }, /count > 0/],
+    ['missing boot settings', { ...valid, boot: undefined }, /"boot"/],
+    ['absurd memory', { ...valid, boot: { ...valid.boot, memoryMiB: 1e9 } }, /memoryMiB/],
+  ])('refuses %s with a message naming the field', (_case, input, message) => {
+    expect(() => parseManifest(input, 'catalog/x/manifest.json')).toThrow(ManifestError);
+    expect(() => parseManifest(input, 'catalog/x/manifest.json')).toThrow(message);
+    expect(() => parseManifest(input, 'catalog/x/manifest.json')).toThrow(/catalog\/x\/manifest.json/);
+  });
+
+  it('accepts the last chunk in a zero run', () => {
+    expect(parseManifest({ ...valid, zeroChunks: [[2047, 1]] }, 'test').zeroChunks).toEqual([[2047, 1]]);
+  });
+});
+
+describe('image identity', () => {
+  it('derives a strong ETag and a digest-named URL from the content digest', () => {
+    expect(imageEtag({ sha256: 'b'.repeat(64) })).toBe(`"sha256-${'b'.repeat(64)}"`);
+    expect(imagePaths({ id: 'x', sha256: 'c'.repeat(64) })).toEqual({
+      url: `/images/x/${'c'.repeat(64)}.img`,
+      latestUrl: '/images/x/disk.img',
+    });
+  });
+});
