@@ -1,0 +1,295 @@
+/**
+ * The leaf in IndexedDB, through idb with a typed schema. One database per workspace:
+ * `leaflab-leaf:<imageId>:<workspace>`, so "reset workspace" is a single deleteDatabase and
+ * two workspaces can never see each other's blocks.
+ */
+import { wrap, type DBSchema, type IDBPDatabase } from 'idb';
+import {
+  assertBlockRecords,
+  LeafStoreError,
+  parseLeafMeta,
+  type LeafBlockRecord,
+  type LeafMeta,
+  type LeafStore,
+} from './leaf-store';
+
+interface LeafDbSchema extends DBSchema {
+  /** A single record under the key 'meta'. */
+  meta: { key: 'meta'; value: LeafMeta };
+  /** blockIndex → the whole block's bytes. */
+  blocks: { key: number; value: Uint8Array };
+  /** blockIndex → bitmap of the block's valid sectors. */
+  sectorMap: { key: number; value: Uint8Array };
+}
+
+const DB_VERSION = 1;
+const META_KEY = 'meta';
+
+export function leafDatabaseName(imageId: string, workspace: string): string {
+  return `leaflab-leaf:${imageId}:${workspace}`;
+}
+
+export interface IdbLeafStoreOptions {
+  imageId: string;
+  /** Names the workspace within the image (e.g. "default"). */
+  workspace: string;
+  /** Injectable for tests (fake-indexeddb). Default `globalThis.indexedDB`. */
+  indexedDB?: IDBFactory;
+}
+
+export class IdbLeafStore implements LeafStore {
+  readonly name: string;
+  private readonly factory: IDBFactory | undefined;
+  private db: IDBPDatabase<LeafDbSchema> | undefined;
+  /** Why the connection went away under us (another tab's reset, storage cleared). */
+  private lost: LeafStoreError | undefined;
+
+  constructor(options: IdbLeafStoreOptions) {
+    this.name = leafDatabaseName(options.imageId, options.workspace);
+    this.factory = options.indexedDB ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB;
+  }
+
+  async open(): Promise<void> {
+    const factory = this.requireFactory();
+    let request: IDBOpenDBRequest;
+    try {
+      request = factory.open(this.name, DB_VERSION);
+    } catch (error) {
+      throw toLeafStoreError(error, 'opening', this.name);
+    }
+    request.addEventListener('upgradeneeded', (event) => {
+      const db = request.result;
+      if (event.oldVersion < 1) {
+        db.createObjectStore('meta');
+        db.createObjectStore('blocks');
+        db.createObjectStore('sectorMap');
+      }
+    });
+    const opened = wrap(request) as unknown as Promise<IDBPDatabase<LeafDbSchema>>;
+    const blocked = new Promise<never>((_, reject) => {
+      request.addEventListener('blocked', () =>
+        reject(
+          new LeafStoreError(
+            'blocked',
+            `The workspace ${this.name} is held open by another Leaflab tab running an older version. ` +
+              'Close the other Leaflab tabs and reload.',
+          ),
+        ),
+      );
+    });
+    blocked.catch(() => undefined);
+    try {
+      this.db = await Promise.race([opened, blocked]);
+    } catch (error) {
+      // If we stopped waiting, the open may still succeed later; do not leak that connection.
+      opened.then((db) => db.close(), () => undefined);
+      throw toLeafStoreError(error, 'opening', this.name);
+    }
+    this.lost = undefined;
+    const db = this.db;
+    // Another tab wants to delete (reset) or upgrade this database: let go at once, or that
+    // tab would wait forever; this tab's next operation explains what happened.
+    db.addEventListener('versionchange', () => {
+      db.close();
+      if (this.db === db) this.db = undefined;
+      this.lost = new LeafStoreError(
+        'blocked',
+        `Another tab reset or upgraded the workspace ${this.name}, so this tab let go of it. Reload to continue.`,
+      );
+    });
+    db.addEventListener('close', () => {
+      if (this.db === db) this.db = undefined;
+      this.lost = new LeafStoreError(
+        'unavailable',
+        `The browser closed the workspace ${this.name} (site data cleared or storage failure). Reload to continue.`,
+      );
+    });
+  }
+
+  async readMeta(): Promise<LeafMeta | undefined> {
+    const db = this.requireDb();
+    let value: unknown;
+    try {
+      value = await db.get('meta', META_KEY);
+    } catch (error) {
+      throw toLeafStoreError(error, 'reading the metadata of', this.name);
+    }
+    return value === undefined ? undefined : parseLeafMeta(value, this.name);
+  }
+
+  async writeMeta(meta: LeafMeta): Promise<void> {
+    const db = this.requireDb();
+    try {
+      await db.put('meta', meta, META_KEY);
+    } catch (error) {
+      throw toLeafStoreError(error, 'writing the metadata of', this.name);
+    }
+  }
+
+  async loadSectorMap(): Promise<Map<number, Uint8Array>> {
+    const db = this.requireDb();
+    // Keys and values from one readonly transaction, so they describe the same moment.
+    const tx = db.transaction('sectorMap', 'readonly');
+    let keys: number[];
+    let bitmaps: unknown[];
+    try {
+      [keys, bitmaps] = await Promise.all([tx.store.getAllKeys(), tx.store.getAll(), tx.done]);
+    } catch (error) {
+      throw toLeafStoreError(error, 'loading the sector map of', this.name);
+    }
+    const map = new Map<number, Uint8Array>();
+    keys.forEach((blockIndex, i) => {
+      const bitmap = bitmaps[i];
+      if (!(bitmap instanceof Uint8Array)) {
+        throw new LeafStoreError('corrupt', `The sector map of workspace ${this.name} is damaged at block ${blockIndex}. Reset the workspace.`);
+      }
+      map.set(blockIndex, bitmap);
+    });
+    return map;
+  }
+
+  async readBlocks(blockIndices: readonly number[]): Promise<Map<number, Uint8Array>> {
+    const db = this.requireDb();
+    // The transaction is created before the first await: IndexedDB orders it after every
+    // earlier readwrite transaction and before every later one, which is the contract's
+    // snapshot-at-call promise.
+    const tx = db.transaction('blocks', 'readonly');
+    const gets = blockIndices.map((blockIndex) => tx.store.get(blockIndex));
+    let values: Array<Uint8Array | undefined>;
+    try {
+      [values] = await Promise.all([Promise.all(gets), tx.done]);
+    } catch (error) {
+      throw toLeafStoreError(error, 'reading blocks of', this.name);
+    }
+    const result = new Map<number, Uint8Array>();
+    blockIndices.forEach((blockIndex, i) => {
+      const value = values[i];
+      if (value === undefined) return;
+      if (!(value instanceof Uint8Array)) {
+        throw new LeafStoreError('corrupt', `Block ${blockIndex} of workspace ${this.name} is damaged. Reset the workspace.`);
+      }
+      result.set(blockIndex, value);
+    });
+    return result;
+  }
+
+  async writeBlocks(records: readonly LeafBlockRecord[]): Promise<void> {
+    assertBlockRecords(records);
+    const db = this.requireDb();
+    // Rationale: block data and sector-map entries go in ONE readwrite transaction over both
+    // stores, so IndexedDB commits all of them or none; a quota abort, a crash or a killed
+    // tab leaves the previous state (design: "mark sector X as the leaf's in the same
+    // transaction"). Nothing but this transaction's own requests is awaited before tx.done,
+    // because awaiting anything else lets IndexedDB auto-commit the transaction half-filled.
+    // 'strict' durability: the guest is told its write completed when this resolves, so the
+    // data must be on disk, not in an OS cache, by then (Chrome defaults to 'relaxed').
+    const tx = db.transaction(['blocks', 'sectorMap'], 'readwrite', { durability: 'strict' });
+    const blocks = tx.objectStore('blocks');
+    const sectorMap = tx.objectStore('sectorMap');
+    const requests: Array<Promise<unknown>> = [];
+    try {
+      for (const { blockIndex, data, validSectors } of records) {
+        // Exact-size copies: structured clone of a view would store its whole underlying buffer.
+        requests.push(blocks.put(new Uint8Array(data), blockIndex));
+        requests.push(sectorMap.put(new Uint8Array(validSectors), blockIndex));
+      }
+    } catch (error) {
+      // A put threw synchronously (bad key or value): abort so the earlier puts vanish too.
+      for (const request of requests) request.catch(() => undefined);
+      tx.abort();
+      await tx.done.catch(() => undefined);
+      throw toLeafStoreError(error, 'saving blocks to', this.name);
+    }
+    try {
+      await Promise.all([...requests, tx.done]);
+    } catch (error) {
+      // A request's own error may arrive before the transaction's; report the transaction's
+      // reason (e.g. QuotaExceededError), which is what the user can act on.
+      await tx.done.catch(() => undefined);
+      throw toLeafStoreError(tx.error ?? error, 'saving blocks to', this.name);
+    }
+  }
+
+  async destroy(): Promise<void> {
+    const factory = this.requireFactory();
+    this.close();
+    const request = factory.deleteDatabase(this.name);
+    const deleted = wrap(request) as unknown as Promise<unknown>;
+    const blocked = new Promise<never>((_, reject) => {
+      request.addEventListener('blocked', () =>
+        reject(
+          new LeafStoreError(
+            'blocked',
+            `Resetting workspace ${this.name} is waiting for another Leaflab tab that has it open. ` +
+              'Close that tab; the reset finishes as soon as it lets go.',
+          ),
+        ),
+      );
+    });
+    blocked.catch(() => undefined);
+    try {
+      await Promise.race([deleted, blocked]);
+    } catch (error) {
+      deleted.catch(() => undefined);
+      throw toLeafStoreError(error, 'deleting', this.name);
+    }
+  }
+
+  close(): void {
+    this.db?.close();
+    this.db = undefined;
+    this.lost = undefined;
+  }
+
+  private requireFactory(): IDBFactory {
+    if (!this.factory) {
+      throw new LeafStoreError(
+        'unavailable',
+        'This browser offers no IndexedDB (private browsing or disabled site data?), so a workspace cannot be saved.',
+      );
+    }
+    return this.factory;
+  }
+
+  private requireDb(): IDBPDatabase<LeafDbSchema> {
+    if (this.db) return this.db;
+    throw this.lost ?? new LeafStoreError('unavailable', `The workspace ${this.name} is not open.`);
+  }
+}
+
+/** Maps an IndexedDB failure to what the user can do about it. */
+export function toLeafStoreError(error: unknown, action: string, storeName: string): LeafStoreError {
+  if (error instanceof LeafStoreError) return error;
+  const name = typeof error === 'object' && error !== null && 'name' in error ? String(error.name) : '';
+  const detail = error instanceof Error ? error.message : String(error);
+  const options = { cause: error };
+  switch (name) {
+    case 'QuotaExceededError':
+      return new LeafStoreError(
+        'quota',
+        `The browser's storage quota is exhausted, so ${action} workspace ${storeName} failed and the latest ` +
+          'changes were not saved. Free space (reset unused workspaces, clear other site data) or download the disk.',
+        options,
+      );
+    case 'AbortError':
+      return new LeafStoreError(
+        'aborted',
+        `The browser aborted ${action} workspace ${storeName} before it committed; nothing from it was saved (${detail}).`,
+        options,
+      );
+    case 'VersionError':
+      return new LeafStoreError(
+        'unavailable',
+        `Workspace ${storeName} was saved by a newer Leaflab; reload the page to get the current version.`,
+        options,
+      );
+    case 'InvalidStateError':
+      return new LeafStoreError(
+        'unavailable',
+        `The connection to workspace ${storeName} closed while ${action} it (another tab reset it, or site data was cleared). Reload to continue.`,
+        options,
+      );
+    default:
+      return new LeafStoreError('unavailable', `IndexedDB failed while ${action} workspace ${storeName}: ${detail}`, options);
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * The storage contract of a leaf (a user's workspace): its metadata, its blocks of sector
+ * data, and the sector map saying which sectors of each block are the leaf's.
+ *
+ * Two implementations keep each other honest (the absurd-sql pattern): `IdbLeafStore` for the
+ * browser and `MemoryLeafStore`, a twin with the same semantics, for fast property tests.
+ */
+
+export const LEAF_FORMAT_VERSION = 1;
+export const SECTOR_SIZE_BYTES = 512;
+
+/** The root image a leaf was made on. A leaf is only ever read over this exact root. */
+export interface RootIdentity {
+  id: string;
+  sizeBytes: number;
+  /** Lower-case hex SHA-256 of the whole raw root image. */
+  sha256: string;
+}
+
+export interface LeafMeta {
+  formatVersion: typeof LEAF_FORMAT_VERSION;
+  root: RootIdentity;
+  sectorSizeBytes: typeof SECTOR_SIZE_BYTES;
+  /** Leaf block size (a multiple of 512); fixed for the life of the leaf. */
+  blockSizeBytes: number;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+  lastUsedAt: number;
+}
+
+export interface LeafBlockRecord {
+  blockIndex: number;
+  /** The whole block, `blockSizeBytes` long; bytes of sectors not in `validSectors` are ignored. */
+  data: Uint8Array;
+  /** Bitmap of the block's sectors that hold leaf data (see sector-bitmap.ts). */
+  validSectors: Uint8Array;
+}
+
+export interface LeafStore {
+  /** Human-readable name used in messages (the IndexedDB database name). */
+  readonly name: string;
+  open(): Promise<void>;
+  /** `undefined` for a leaf never written to. Throws LeafStoreError 'corrupt' if unreadable. */
+  readMeta(): Promise<LeafMeta | undefined>;
+  writeMeta(meta: LeafMeta): Promise<void>;
+  /** The whole sector map (a few bytes per written block), loaded once at open. */
+  loadSectorMap(): Promise<Map<number, Uint8Array>>;
+  /**
+   * The data of the given blocks; blocks never written are absent from the result.
+   * Ordering promise: the result reflects every `writeBlocks` that resolved before this call
+   * and none that is called after it (a snapshot taken when called), so a reader can decide
+   * which sectors to take from the store and which from newer in-memory writes up front.
+   */
+  readBlocks(blockIndices: readonly number[]): Promise<Map<number, Uint8Array>>;
+  /**
+   * Stores blocks with their sector-map entries ATOMICALLY: after a failure (quota, crash,
+   * abort) none of them is visible, after success all are. Records replace whole blocks.
+   */
+  writeBlocks(records: readonly LeafBlockRecord[]): Promise<void>;
+  /** Deletes the leaf entirely (the "reset workspace" action). */
+  destroy(): Promise<void>;
+  close(): void;
+}
+
+export type LeafStoreErrorKind = 'quota' | 'aborted' | 'blocked' | 'unavailable' | 'corrupt';
+
+export class LeafStoreError extends Error {
+  constructor(
+    readonly kind: LeafStoreErrorKind,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'LeafStoreError';
+  }
+}
+
+/** Checks metadata read back from storage (it may come from an older app or be damaged). */
+export function parseLeafMeta(value: unknown, storeName: string): LeafMeta {
+  const corrupt = (problem: string): never => {
+    throw new LeafStoreError(
+      'corrupt',
+      `The workspace ${storeName} has unreadable metadata (${problem}). Reset the workspace to start over.`,
+    );
+  };
+  if (typeof value !== 'object' || value === null) return corrupt('not an object');
+  const meta = value as Partial<Record<keyof LeafMeta, unknown>>;
+  if (meta.formatVersion !== LEAF_FORMAT_VERSION) {
+    return corrupt(`format version ${String(meta.formatVersion)}, this Leaflab reads version ${LEAF_FORMAT_VERSION}`);
+  }
+  if (meta.sectorSizeBytes !== SECTOR_SIZE_BYTES) return corrupt(`sector size ${String(meta.sectorSizeBytes)}`);
+  const blockSizeBytes = meta.blockSizeBytes;
+  if (typeof blockSizeBytes !== 'number' || !isValidBlockSize(blockSizeBytes)) {
+    return corrupt(`block size ${String(blockSizeBytes)}`);
+  }
+  const root = meta.root as Partial<Record<keyof RootIdentity, unknown>> | undefined;
+  if (
+    typeof root !== 'object' ||
+    root === null ||
+    typeof root.id !== 'string' ||
+    typeof root.sha256 !== 'string' ||
+    typeof root.sizeBytes !== 'number' ||
+    !Number.isSafeInteger(root.sizeBytes)
+  ) {
+    return corrupt('missing root identity');
+  }
+  if (typeof meta.createdAt !== 'number' || typeof meta.lastUsedAt !== 'number') return corrupt('missing timestamps');
+  return {
+    formatVersion: LEAF_FORMAT_VERSION,
+    root: { id: root.id, sizeBytes: root.sizeBytes, sha256: root.sha256 },
+    sectorSizeBytes: SECTOR_SIZE_BYTES,
+    blockSizeBytes,
+    createdAt: meta.createdAt,
+    lastUsedAt: meta.lastUsedAt,
+  };
+}
+
+export function isValidBlockSize(blockSizeBytes: number): boolean {
+  return Number.isSafeInteger(blockSizeBytes) && blockSizeBytes > 0 && blockSizeBytes % SECTOR_SIZE_BYTES === 0;
+}
+
+/** Validation shared by both stores, so the twin rejects exactly what IndexedDB would. */
+export function assertBlockRecords(records: readonly LeafBlockRecord[]): void {
+  for (const record of records) {
+    if (!Number.isSafeInteger(record.blockIndex) || record.blockIndex < 0) {
+      throw new RangeError(`writeBlocks: invalid block index ${record.blockIndex}`);
+    }
+    if (!(record.data instanceof Uint8Array) || !(record.validSectors instanceof Uint8Array)) {
+      throw new TypeError(`writeBlocks: block ${record.blockIndex} needs Uint8Array data and validSectors`);
+    }
+  }
+}

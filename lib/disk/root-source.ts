@@ -1,0 +1,85 @@
+/**
+ * The read-only root image as the union device sees it. The HTTP range source implements it
+ * in production; `MemoryRootSource` implements it for tests and for images already in memory.
+ */
+
+export interface RootSourceCounters {
+  /** Bytes received from the network (0 for in-memory roots). */
+  bytesFetched: number;
+  /** HTTP requests sent, retries included. */
+  requests: number;
+  /** Requests repeated after a network error or a 5xx. */
+  retries: number;
+  /** Chunk reads answered from the chunk cache. */
+  cacheHits: number;
+  /** Chunks currently in the cache, and their bytes. */
+  chunksCached: number;
+  cachedBytes: number;
+  /** Chunk reads answered with zeros because the manifest lists the chunk as all-zero. */
+  zeroChunkReads: number;
+}
+
+/** Where a root byte would come from if read now: cheap, synchronous, for the UI's disk map. */
+export type RootLayer = 'zero' | 'cached' | 'remote';
+
+export interface RootSource {
+  readonly sizeBytes: number;
+  /** Resolves with exactly `lengthBytes` bytes of the root at `offsetBytes` (a fresh array). */
+  read(offsetBytes: number, lengthBytes: number, signal?: AbortSignal): Promise<Uint8Array>;
+  layerOf(offsetBytes: number): RootLayer;
+  /** A snapshot of the counters. */
+  readonly counters: RootSourceCounters;
+}
+
+export function emptyRootCounters(): RootSourceCounters {
+  return {
+    bytesFetched: 0,
+    requests: 0,
+    retries: 0,
+    cacheHits: 0,
+    chunksCached: 0,
+    cachedBytes: 0,
+    zeroChunkReads: 0,
+  };
+}
+
+/** Checks a byte range against a device size; the message names the caller's numbers. */
+export function assertByteRange(what: string, offsetBytes: number, lengthBytes: number, sizeBytes: number): void {
+  if (
+    !Number.isSafeInteger(offsetBytes) ||
+    !Number.isSafeInteger(lengthBytes) ||
+    offsetBytes < 0 ||
+    lengthBytes < 0 ||
+    offsetBytes + lengthBytes > sizeBytes
+  ) {
+    throw new RangeError(
+      `${what}: range offset ${offsetBytes} length ${lengthBytes} is outside the ${sizeBytes}-byte disk`,
+    );
+  }
+}
+
+/** A root held in memory: every byte is "cached". Reads copy, so callers cannot alias it. */
+export class MemoryRootSource implements RootSource {
+  private readonly stats = emptyRootCounters();
+
+  constructor(private readonly bytes: Uint8Array) {}
+
+  get sizeBytes(): number {
+    return this.bytes.byteLength;
+  }
+
+  get counters(): RootSourceCounters {
+    return { ...this.stats };
+  }
+
+  async read(offsetBytes: number, lengthBytes: number, signal?: AbortSignal): Promise<Uint8Array> {
+    assertByteRange('MemoryRootSource.read', offsetBytes, lengthBytes, this.sizeBytes);
+    signal?.throwIfAborted();
+    this.stats.cacheHits += 1;
+    return this.bytes.slice(offsetBytes, offsetBytes + lengthBytes);
+  }
+
+  layerOf(): RootLayer {
+    return 'cached';
+  }
+}

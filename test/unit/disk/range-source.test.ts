@@ -1,0 +1,236 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { RangeSource, RangeSourceError, type RangeSourceConfig } from '@/lib/disk/range-source';
+import { patternBytes, startRangeServer, type RangeServer } from './helpers/range-server';
+
+const CHUNK = 1024;
+const CHUNKS = 64;
+/** Chunks 1 and 2 are all zero and listed as such; chunk 5 is zero but NOT listed. */
+const image = patternBytes(CHUNK * CHUNKS, 7);
+image.fill(0, 1 * CHUNK, 3 * CHUNK);
+image.fill(0, 5 * CHUNK, 6 * CHUNK);
+
+let server: RangeServer;
+beforeAll(async () => {
+  server = await startRangeServer(image);
+});
+afterAll(async () => {
+  await server.close();
+});
+beforeEach(() => {
+  server.requests.length = 0;
+});
+
+function source(overrides: Partial<RangeSourceConfig> = {}): RangeSource {
+  return new RangeSource({
+    url: server.url,
+    sizeBytes: image.length,
+    etag: server.etag,
+    chunkSizeBytes: CHUNK,
+    zeroChunks: [[1, 2]],
+    maxReadaheadChunks: 16,
+    cacheBudgetBytes: 1024 * 1024,
+    maxRetries: 3,
+    retryBaseDelayMs: 1,
+    ...overrides,
+  });
+}
+
+async function failure(promise: Promise<unknown>): Promise<RangeSourceError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(RangeSourceError);
+  return error as RangeSourceError;
+}
+
+const requestedChunks = () => server.requests.map(({ start, end }) => [start / CHUNK, (end + 1 - start) / CHUNK]);
+
+describe('RangeSource against a real HTTP server', () => {
+  it('returns the exact bytes of arbitrary ranges, across chunk boundaries and up to the end', async () => {
+    const reader = source();
+    for (const [offset, length] of [
+      [0, 512],
+      [700, 3000],
+      [CHUNK * 3 - 256, 512],
+      [image.length - 256, 256],
+      [CHUNK * 10 + 5, 1],
+      [0, image.length],
+    ] as const) {
+      expect(await reader.read(offset, length)).toEqual(image.slice(offset, offset + length));
+    }
+  });
+
+  it('never requests chunks the manifest lists as zero, and counts them', async () => {
+    const reader = source({ maxReadaheadChunks: 1 });
+    const bytes = await reader.read(0, 4 * CHUNK);
+    expect(bytes).toEqual(image.slice(0, 4 * CHUNK));
+    expect(requestedChunks()).toEqual([
+      [0, 1],
+      [3, 1],
+    ]);
+    expect(reader.counters.zeroChunkReads).toBe(2);
+    expect(reader.layerOf(CHUNK + 10)).toBe('zero');
+    expect(reader.layerOf(0)).toBe('cached');
+    expect(reader.layerOf(40 * CHUNK)).toBe('remote');
+  });
+
+  it('shares one request between concurrent reads of the same chunk', async () => {
+    const reader = source();
+    const reads = await Promise.all([reader.read(10 * CHUNK, 512), reader.read(10 * CHUNK + 512, 512), reader.read(10 * CHUNK, 256)]);
+    expect(server.requests).toHaveLength(1);
+    expect(reads[1]).toEqual(image.slice(10 * CHUNK + 512, 11 * CHUNK));
+    expect(reader.counters.requests).toBe(1);
+  });
+
+  it('counts a chunk covered by an in-flight readahead run as in flight', async () => {
+    const reader = source();
+    await reader.read(20 * CHUNK, CHUNK); // random: 1 chunk
+    const first = reader.read(21 * CHUNK, CHUNK); // sequential: run of 2 chunks (21-22)
+    const second = reader.read(22 * CHUNK, 512); // chunk 22 is in that run
+    await Promise.all([first, second]);
+    expect(requestedChunks()).toEqual([
+      [20, 1],
+      [21, 2],
+    ]);
+    expect(await second).toEqual(image.slice(22 * CHUNK, 22 * CHUNK + 512));
+  });
+
+  it('grows readahead on a sequential scan up to the cap and keeps random reads at one chunk', async () => {
+    const reader = source({ zeroChunks: [], maxReadaheadChunks: 8 });
+    for (let offset = 0; offset < 40 * CHUNK; offset += 512) {
+      expect(await reader.read(offset, 512)).toEqual(image.slice(offset, offset + 512));
+    }
+    // 1+2+4+8+8+8+8 = 39 chunks; reading chunk 39 starts one more full-window run.
+    expect(requestedChunks().map(([, count]) => count)).toEqual([1, 2, 4, 8, 8, 8, 8, 8]);
+    server.requests.length = 0;
+    const random = source({ zeroChunks: [], maxReadaheadChunks: 8 });
+    for (const chunk of [50, 3, 60, 10, 33, 7]) await random.read(chunk * CHUNK, 512);
+    expect(requestedChunks()).toEqual([50, 3, 60, 10, 33, 7].map((chunk) => [chunk, 1]));
+  });
+
+  it('keeps its LRU cache under the byte budget', async () => {
+    const reader = source({ zeroChunks: [], cacheBudgetBytes: 4 * CHUNK, maxReadaheadChunks: 4 });
+    for (let chunk = 0; chunk < CHUNKS; chunk += 3) {
+      await reader.read(chunk * CHUNK, 256);
+      expect(reader.counters.cachedBytes).toBeLessThanOrEqual(4 * CHUNK);
+    }
+    expect(reader.counters.chunksCached).toBeLessThanOrEqual(4);
+    // Most recently used chunks survive: re-reading the last one is a cache hit.
+    const hits = reader.counters.cacheHits;
+    await reader.read(63 * CHUNK, 256);
+    expect(reader.counters.cacheHits).toBe(hits + 1);
+  });
+
+  it('retries 5xx with backoff and counts it', async () => {
+    const reader = source();
+    server.misbehave('status-503', 'status-503');
+    expect(await reader.read(30 * CHUNK, 512)).toEqual(image.slice(30 * CHUNK, 30 * CHUNK + 512));
+    expect(reader.counters.retries).toBe(2);
+    expect(reader.counters.requests).toBe(3);
+  });
+
+  it('gives up after maxRetries and says so', async () => {
+    const reader = source({ maxRetries: 2 });
+    server.misbehave('status-503', 'status-503', 'status-503');
+    const error = await failure(reader.read(30 * CHUNK, 512));
+    expect(error.kind).toBe('http-status');
+    expect(error.status).toBe(503);
+    expect(error.message).toContain('gave up after 2 retries');
+    expect(server.requests).toHaveLength(3);
+  });
+
+  it('retries a destroyed connection (network error) and then succeeds', async () => {
+    const reader = source();
+    server.misbehave('destroy');
+    expect(await reader.read(31 * CHUNK, 512)).toEqual(image.slice(31 * CHUNK, 31 * CHUNK + 512));
+    expect(reader.counters.retries).toBe(1);
+  });
+
+  it('does not retry a 4xx', async () => {
+    const reader = source();
+    server.misbehave('status-404');
+    const error = await failure(reader.read(0, 512));
+    expect(error.kind).toBe('http-status');
+    expect(error.message).toContain(server.url);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('rejects a 200 reply to a range request, never using it as data', async () => {
+    const reader = source();
+    server.misbehave('full-200');
+    const error = await failure(reader.read(0, 512));
+    expect(error.kind).toBe('not-partial');
+    expect(error.message).toMatch(/200 OK.*bytes 0-1023/);
+    expect(server.requests).toHaveLength(1); // not retried
+    expect(reader.counters.chunksCached).toBe(0);
+  });
+
+  it('rejects a reply with another Content-Range than asked for', async () => {
+    const reader = source();
+    server.misbehave('wrong-range');
+    const error = await failure(reader.read(0, 512));
+    expect(error.kind).toBe('wrong-range');
+    expect(error.message).toContain(`bytes 0-1023/${image.length}`);
+    expect(error.message).toContain('bytes 512-1535');
+  });
+
+  it('explains a missing Content-Range with the CORS expose-headers hint', async () => {
+    const reader = source();
+    server.misbehave('no-content-range');
+    const error = await failure(reader.read(0, 512));
+    expect(error.kind).toBe('wrong-range');
+    expect(error.message).toContain('Access-Control-Expose-Headers');
+  });
+
+  it('rejects a changed (or weakened) ETag', async () => {
+    const reader = source();
+    server.misbehave('other-etag', 'weak-etag');
+    const error = await failure(reader.read(0, 512));
+    expect(error.kind).toBe('etag-changed');
+    expect(error.message).toContain('"sha256-other"');
+    expect(error.message).toContain(server.etag);
+    expect((await failure(reader.read(0, 512))).kind).toBe('etag-changed');
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('rejects a truncated or overlong body', async () => {
+    const reader = source();
+    server.misbehave('truncated', 'long-body');
+    const short = await failure(reader.read(0, 512));
+    expect(short.kind).toBe('short-body');
+    expect(short.message).toContain('924 bytes');
+    expect((await failure(reader.read(0, 512))).kind).toBe('short-body');
+    expect(reader.counters.chunksCached).toBe(0);
+  });
+
+  it('aborts a slow reply promptly and cancels the request', async () => {
+    const reader = source();
+    server.misbehave('hang');
+    const closed = server.hungRequestClosed();
+    const controller = new AbortController();
+    const pending = reader.read(40 * CHUNK, 512, controller.signal);
+    setTimeout(() => controller.abort(), 30);
+    const error = await failure(pending);
+    expect(error.kind).toBe('aborted');
+    await closed; // the client really dropped the connection
+    // A later read of the same chunk starts afresh and succeeds.
+    expect(await reader.read(40 * CHUNK, 512)).toEqual(image.slice(40 * CHUNK, 40 * CHUNK + 512));
+  });
+
+  it("keeps a shared request alive when only one of its readers aborts", async () => {
+    const reader = source();
+    const controller = new AbortController();
+    const aborted = reader.read(45 * CHUNK, 512, controller.signal);
+    const other = reader.read(45 * CHUNK, 512);
+    controller.abort();
+    expect((await failure(aborted)).kind).toBe('aborted');
+    expect(await other).toEqual(image.slice(45 * CHUNK, 45 * CHUNK + 512));
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('refuses a weak or unquoted ETag in its config', () => {
+    expect(() => source({ etag: 'W/"x"' })).toThrow(/strong ETag/);
+    expect(() => source({ etag: 'sha256-x' })).toThrow(/strong ETag/);
+  });
+});

@@ -1,0 +1,128 @@
+import { describe, expect, it, vi } from 'vitest';
+import { MemoryRootSource, type RootLayer, type RootSource } from '@/lib/disk/root-source';
+import { UnionDevice } from '@/lib/disk/union-device';
+import { V86DiskAdapter } from '@/lib/disk/v86-disk-adapter';
+import { patternBytes } from './helpers/range-server';
+import { ControlledStore, memoryLeaf } from './helpers/stores';
+
+const SIZE = 32 * 512;
+const rootBytes = patternBytes(SIZE, 5);
+const IDENTITY = { id: 'root', sizeBytes: SIZE, sha256: 'd'.repeat(64) };
+
+async function setup(root: RootSource = new MemoryRootSource(rootBytes)) {
+  const leaf = memoryLeaf();
+  const store = new ControlledStore(leaf.openStore());
+  const device = await UnionDevice.open({ root, rootIdentity: IDENTITY, store, blockSizeBytes: 2048 });
+  const adapter = new V86DiskAdapter(device);
+  const errors: Error[] = [];
+  adapter.onError((error) => errors.push(error));
+  return { adapter, device, store, errors };
+}
+
+const getAsync = (adapter: V86DiskAdapter, start: number, length: number) =>
+  new Promise<Uint8Array>((resolve) => adapter.get(start, length, resolve));
+const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+describe('V86DiskAdapter', () => {
+  it('loads like a v86 buffer: byteLength, then onload({})', async () => {
+    const { adapter } = await setup();
+    expect(adapter.byteLength).toBe(SIZE);
+    const onload = vi.fn();
+    adapter.onload = onload;
+    adapter.load();
+    expect(onload).toHaveBeenCalledWith({});
+  });
+
+  it('get returns the merged bytes; set calls back only once durable, after copying', async () => {
+    const { adapter, store } = await setup();
+    expect(await getAsync(adapter, 1024, 768)).toEqual(rootBytes.slice(1024, 1792));
+    store.hold();
+    const data = patternBytes(1024, 9);
+    const expected = data.slice();
+    const done = vi.fn();
+    adapter.set(2048, data, done);
+    data.fill(0); // v86 reuses the buffer
+    await tick();
+    expect(done).not.toHaveBeenCalled(); // DMA not complete for the guest until committed
+    expect(await getAsync(adapter, 2048, 1024)).toEqual(expected); // but readable at once
+    store.release();
+    await vi.waitFor(() => expect(done).toHaveBeenCalledTimes(1));
+  });
+
+  it('get_and_cache keeps the boot sectors for synchronous get_from_cache, kept coherent with set', async () => {
+    const { adapter } = await setup();
+    expect(adapter.get_from_cache(0, 512)).toBeUndefined();
+    const first = await new Promise<Uint8Array>((resolve) => adapter.get_and_cache(0, 512, resolve));
+    expect(first).toEqual(rootBytes.slice(0, 512));
+    expect(adapter.get_from_cache(0, 512)).toEqual(rootBytes.slice(0, 512));
+    expect(adapter.get_from_cache(256, 256)).toEqual(rootBytes.slice(256, 512));
+    expect(adapter.get_from_cache(512, 512)).toBeUndefined();
+    const mbr = patternBytes(512, 77);
+    adapter.set(0, mbr, () => undefined);
+    expect(adapter.get_from_cache(0, 512)).toEqual(mbr);
+  });
+
+  it('reports a read error to onError and never calls back with wrong data', async () => {
+    const brokenRoot: RootSource = {
+      sizeBytes: SIZE,
+      read: () => Promise.reject(new Error('Could not reach the image server')),
+      layerOf: (): RootLayer => 'remote',
+      counters: new MemoryRootSource(rootBytes).counters,
+    };
+    const { adapter, errors } = await setup(brokenRoot);
+    const fn = vi.fn();
+    adapter.get(0, 512, fn);
+    await vi.waitFor(() => expect(errors).toHaveLength(1));
+    expect(errors[0]?.message).toContain('Could not reach');
+    expect(fn).not.toHaveBeenCalled();
+  });
+
+  it('treats an abort by v86 as cancelled, not as an error', async () => {
+    const hangingRoot: RootSource = {
+      sizeBytes: SIZE,
+      read: (_o, _l, signal) =>
+        new Promise((_, reject) => signal?.addEventListener('abort', () => reject(new Error('aborted')))),
+      layerOf: (): RootLayer => 'remote',
+      counters: new MemoryRootSource(rootBytes).counters,
+    };
+    const { adapter, errors } = await setup(hangingRoot);
+    const controller = new AbortController();
+    const fn = vi.fn();
+    adapter.get(0, 512, fn, { signal: controller.signal });
+    controller.abort();
+    await vi.waitFor(() => expect(fn).toHaveBeenCalled()); // v86 discards it and frees the I/O id
+    expect(errors).toEqual([]);
+  });
+
+  it('forwards a commit failure once and never completes the write', async () => {
+    const { adapter, store, errors } = await setup();
+    const { LeafStoreError } = await import('@/lib/disk/leaf-store');
+    store.failNextCommit(new LeafStoreError('quota', 'quota exceeded'));
+    const done = vi.fn();
+    adapter.set(0, new Uint8Array(512), done);
+    await vi.waitFor(() => expect(errors).toHaveLength(1));
+    await tick();
+    expect(errors).toHaveLength(1);
+    expect(done).not.toHaveBeenCalled();
+  });
+
+  it('get_state identifies leaf and root; set_state refuses any other identity', async () => {
+    const { adapter } = await setup();
+    const state = adapter.get_state();
+    expect(state.every((v) => typeof v === 'string' || typeof v === 'number')).toBe(true);
+    expect(() => adapter.set_state(structuredClone(state))).not.toThrow();
+    const other = [...state];
+    other[5] = 'e'.repeat(64);
+    expect(() => adapter.set_state(other)).toThrow(/would mix two disks/);
+    expect(() => adapter.set_state([SIZE, new Uint8Array(4)])).toThrow(/not made with a Leaflab workspace disk/);
+  });
+
+  it('get_buffer yields the whole merged disk', async () => {
+    const { adapter, device } = await setup();
+    await device.write(4096, patternBytes(512, 3));
+    const expected = rootBytes.slice();
+    expected.set(patternBytes(512, 3), 4096);
+    const buffer = await new Promise<ArrayBuffer | undefined>((resolve) => adapter.get_buffer(resolve));
+    expect(new Uint8Array(buffer ?? new ArrayBuffer(0))).toEqual(expected);
+  });
+});
