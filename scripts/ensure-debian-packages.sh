@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the Debian packages the lab needs on the host are installed.
 #   scripts/ensure-debian-packages.sh image   tools that build the default image, and the BIOS
-#   scripts/ensure-debian-packages.sh test    the above, plus Chromium and nginx for the tests
+#   scripts/ensure-debian-packages.sh test    the above, plus Chromium (and a font) for the browser tests
 # Installs what is missing with apt-get when running as root (or with passwordless sudo);
 # otherwise says exactly what to install and fails.
 set -euo pipefail
@@ -23,7 +23,6 @@ image_needs=(
 )
 test_needs=(
   /usr/bin/chromium:chromium
-  /usr/sbin/nginx:nginx
   /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf:fonts-dejavu-core
 )
 
