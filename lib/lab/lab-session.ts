@@ -1,32 +1,22 @@
 /**
- * One lab machine in the browser: downloads v86's wasm and the BIOS (with progress), boots the
- * image in v86, and tracks status, serial output and disk counters. Plain TypeScript with DOM
- * access and no React: the page renders from `snapshot()` and `subscribe()`.
- *
- * Disk backend: v86's own async Range-request disk. The union block device (lib/disk) replaces
- * it as the default in a later step; this backend stays as the benchmark baseline.
+ * One lab machine in the browser: downloads v86's module, wasm and the BIOS (with progress),
+ * opens the disk backend, boots the image, and tracks status, serial output and disk counters.
+ * Plain TypeScript with DOM access and no React: the page renders from `snapshot()` and
+ * `subscribe()`.
  */
 import type { V86, V86Options } from 'v86';
 import type { PublishedImage } from '../images/manifest';
+import { LeafBindingError, LeafStoreError } from '../disk';
+import { emptyDiskStats, openDiskBackend, type DiskBackend, type DiskMode, type DiskStats } from './disk-backends';
 import { fetchWithProgress } from './fetch-with-progress';
 import { loadV86 } from './load-v86';
-import { NetworkMeter } from './network-meter';
 import { SerialLog } from './serial-log';
 
+export type { DiskStats } from './disk-backends';
 export type LabStatus = 'loading' | 'booting' | 'running' | 'stopped' | 'error';
 
-export interface DiskStats {
-  /** Which disk implementation serves the guest's hda. */
-  diskMode: 'v86-async';
-  /** Body bytes and requests fetched from the image URL (Resource Timing). */
-  bytesFetched: number;
-  requests: number;
-  /** Guest disk operations as v86's IDE controller reports them. */
-  reads: number;
-  writes: number;
-  bytesRead: number;
-  bytesWritten: number;
-}
+/** What kind of error stopped the lab: the page offers a disk reset for the first two. */
+export type LabErrorKind = 'wrong-root' | 'storage' | 'other';
 
 export interface LabSnapshot {
   status: LabStatus;
@@ -35,9 +25,22 @@ export interface LabSnapshot {
   /** 0..1 when the current phase has a known size, undefined when it does not. */
   progress: number | undefined;
   error: string | undefined;
+  errorKind: LabErrorKind | undefined;
   /** Milliseconds from the start of this boot to the shell prompt, once seen. */
   bootToPromptMs: number | undefined;
+  /** Sectors of earlier changes restored from this browser's workspace (union disk). */
+  restoredSectors: number;
 }
+
+export const INITIAL_SNAPSHOT: LabSnapshot = {
+  status: 'loading',
+  phase: 'Starting',
+  progress: undefined,
+  error: undefined,
+  errorKind: undefined,
+  bootToPromptMs: undefined,
+  restoredSectors: 0,
+};
 
 export interface LabAssets {
   /** v86's ES module (libv86.mjs), loaded unbundled: see load-v86.ts. */
@@ -47,22 +50,29 @@ export interface LabAssets {
   vgaBiosUrl: string;
 }
 
+export interface LabOptions {
+  diskMode: DiskMode;
+  workspace: string;
+}
+
+const MIB = 1024 * 1024;
+
 export class LabSession {
   readonly serial = new SerialLog();
   private emulator: V86 | undefined;
-  private readonly meter: NetworkMeter;
+  private disk: DiskBackend | undefined;
   private readonly listeners = new Set<() => void>();
   private readonly abort = new AbortController();
-  private state: LabSnapshot = { status: 'loading', phase: 'Starting', progress: undefined, error: undefined, bootToPromptMs: undefined };
+  private state: LabSnapshot = INITIAL_SNAPSHOT;
   private bootStartedAtMs = 0;
-  private readonly ide = { reads: 0, writes: 0, bytesRead: 0, bytesWritten: 0 };
+  private destroyed: Promise<void> | undefined;
 
   constructor(
     readonly image: PublishedImage,
     private readonly assets: LabAssets,
     private readonly screenContainer: HTMLElement,
+    readonly options: LabOptions,
   ) {
-    this.meter = new NetworkMeter(new URL(image.url, location.href).href);
     this.serial.onBytes(() => this.checkForPrompt());
   }
 
@@ -76,54 +86,64 @@ export class LabSession {
   }
 
   stats(): DiskStats {
-    this.meter.flush();
-    return { diskMode: 'v86-async', ...this.meter.counters, ...this.ide };
+    return this.disk?.stats() ?? emptyDiskStats(this.options.diskMode);
   }
 
-  /** Downloads the emulator's parts and boots. Errors end in status 'error' with a message. */
+  /** Downloads the emulator's parts, opens the disk and boots. Errors end in status 'error'. */
   async boot(): Promise<void> {
     try {
-      const [{ V86: V86Class }, wasm, bios, vgaBios] = await Promise.all([
+      const [v86Module, wasm, bios, vgaBios] = await Promise.all([
         loadV86(this.assets.moduleUrl),
         this.download(this.assets.wasmUrl),
         this.download(this.assets.biosUrl),
         this.download(this.assets.vgaBiosUrl),
       ]);
       if (this.abort.signal.aborted) return;
-      this.update({ phase: 'Starting the virtual machine', progress: undefined });
+
+      this.update({ phase: 'Opening the disk', progress: undefined });
+      const disk = await openDiskBackend(this.options.diskMode, this.image, {
+        workspace: this.options.workspace,
+        signal: this.abort.signal,
+        onDownloadProgress: (loadedBytes) =>
+          this.update({
+            phase: `Downloading the whole disk image (${(loadedBytes / MIB).toFixed(1)} of ${(this.image.sizeBytes / MIB).toFixed(0)} MiB)`,
+            progress: loadedBytes / this.image.sizeBytes,
+          }),
+      });
+      if (this.abort.signal.aborted) {
+        await disk.close();
+        return;
+      }
+      this.disk = disk;
+      disk.onError((error) => this.fail(error));
+      this.update({ phase: 'Starting the virtual machine', progress: undefined, restoredSectors: disk.restoredSectors });
 
       const options: V86Options = {
         wasm_fn: async (imports: WebAssembly.Imports) => (await WebAssembly.instantiate(wasm, imports)).instance.exports,
         bios: { buffer: bios },
         vga_bios: { buffer: vgaBios },
-        hda: { url: this.image.url, async: true, size: this.image.sizeBytes },
-        memory_size: this.image.boot.memoryMiB * 1024 * 1024,
-        vga_memory_size: this.image.boot.vgaMemoryMiB * 1024 * 1024,
+        hda: disk.hda as V86Options['hda'],
+        memory_size: this.image.boot.memoryMiB * MIB,
+        vga_memory_size: this.image.boot.vgaMemoryMiB * MIB,
         acpi: this.image.boot.acpi,
         screen: { container: this.screenContainer },
         disable_speaker: true,
         autostart: true,
       };
-      const emulator = new V86Class(options);
+      const emulator = new v86Module.V86(options);
       this.emulator = emulator;
       emulator.add_listener('serial0-output-byte', (byte: number) => this.serial.append(byte));
       // Later starts (resume, restart) are tracked by start()/restart() themselves.
       emulator.add_listener('emulator-started', () => {
         if (this.state.status === 'loading') this.beginBoot();
       });
-      emulator.add_listener('ide-read-end', ([, byteCount]: [number, number, number]) => {
-        this.ide.reads += 1;
-        this.ide.bytesRead += byteCount;
-      });
-      emulator.add_listener('ide-write-end', ([, byteCount]: [number, number, number]) => {
-        this.ide.writes += 1;
-        this.ide.bytesWritten += byteCount;
-      });
+      emulator.add_listener('ide-read-end', ([, byteCount]: [number, number, number]) => disk.countIde('read', byteCount));
+      emulator.add_listener('ide-write-end', ([, byteCount]: [number, number, number]) => disk.countIde('write', byteCount));
       emulator.add_listener('download-error', (event: { file_name: string }) => {
-        this.fail(`The disk image could not be read from ${event.file_name}. Check that the server is running and serves ${this.image.url}.`);
+        this.fail(new Error(`The disk image could not be read from ${event.file_name}. Check that the server is running.`));
       });
     } catch (error) {
-      this.fail((error as Error).message);
+      this.fail(error);
     }
   }
 
@@ -157,13 +177,17 @@ export class LabSession {
     return textLayer ? Array.from(textLayer.children, (row) => row.textContent ?? '').join('\n') : '';
   }
 
-  async destroy(): Promise<void> {
-    this.abort.abort();
-    this.meter.disconnect();
-    this.listeners.clear();
-    const emulator = this.emulator;
-    this.emulator = undefined;
-    await emulator?.destroy();
+  /** Stops the machine and releases the disk once every write the guest saw complete is durable. */
+  destroy(): Promise<void> {
+    this.destroyed ??= (async () => {
+      this.abort.abort();
+      this.listeners.clear();
+      const emulator = this.emulator;
+      this.emulator = undefined;
+      await emulator?.destroy();
+      await this.disk?.close();
+    })();
+    return this.destroyed;
   }
 
   private beginBoot(): void {
@@ -190,7 +214,7 @@ export class LabSession {
         const loaded = all.reduce((sum, d) => sum + d.loadedBytes, 0);
         const total = all.every((d) => d.totalBytes !== undefined) ? all.reduce((sum, d) => sum + (d.totalBytes ?? 0), 0) : undefined;
         this.update({
-          phase: `Downloading the emulator and BIOS (${(loaded / 1048576).toFixed(1)} MiB)`,
+          phase: `Downloading the emulator and BIOS (${(loaded / MIB).toFixed(1)} MiB)`,
           progress: total ? loaded / total : undefined,
         });
       },
@@ -198,9 +222,15 @@ export class LabSession {
     );
   }
 
-  private fail(message: string): void {
+  /** Pauses the machine (nothing more reaches the disk) and says why. */
+  private fail(error: unknown): void {
+    if (this.abort.signal.aborted) return;
     void this.emulator?.stop();
-    this.update({ status: 'error', phase: 'Stopped by an error', error: message, progress: undefined });
+    const message = error instanceof Error ? error.message : String(error);
+    const errorKind: LabErrorKind =
+      error instanceof LeafBindingError ? 'wrong-root' : error instanceof LeafStoreError ? 'storage' : 'other';
+    const paused = this.emulator ? 'The virtual machine is paused. ' : '';
+    this.update({ status: 'error', phase: 'Stopped by an error', error: `${paused}${message}`, errorKind, progress: undefined });
   }
 
   private update(change: Partial<LabSnapshot>): void {

@@ -3,22 +3,31 @@
 import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import type { PublishedImage } from '@/lib/images/manifest';
 import { installAutomationHook } from '@/lib/lab/automation-hook';
-import { LabSession, type LabAssets, type LabSnapshot } from '@/lib/lab/lab-session';
+import { discardWorkspace, type DiskMode } from '@/lib/lab/disk-backends';
+import { INITIAL_SNAPSHOT, LabSession, type LabAssets } from '@/lib/lab/lab-session';
 import { SerialConsole } from './serial-console';
 import { StatsPanel } from './stats-panel';
 import { StatusBar } from './status-bar';
 
-const NO_SNAPSHOT: LabSnapshot = { status: 'loading', phase: 'Starting', progress: undefined, error: undefined, bootToPromptMs: undefined };
+interface LabViewProps {
+  image: PublishedImage;
+  assets: LabAssets;
+  diskMode: DiskMode;
+  workspace: string;
+}
 
 /** The lab: one v86 machine booted from `image`, with its VGA screen, serial console and controls. */
-export function LabView({ image, assets }: { image: PublishedImage; assets: LabAssets }) {
+export function LabView({ image, assets, diskMode, workspace }: LabViewProps) {
   const screenRef = useRef<HTMLDivElement>(null);
   const [session, setSession] = useState<LabSession>();
+  // Bumped by "Reset disk": a new session boots on the pristine root.
+  const [generation, setGeneration] = useState(0);
+  const [resetting, setResetting] = useState(false);
 
   useEffect(() => {
     const screen = screenRef.current;
     if (!screen) return;
-    const created = new LabSession(image, assets, screen);
+    const created = new LabSession(image, assets, screen, { diskMode, workspace });
     const removeHook = installAutomationHook(created);
     setSession(created);
     void created.boot();
@@ -26,13 +35,30 @@ export function LabView({ image, assets }: { image: PublishedImage; assets: LabA
       removeHook();
       void created.destroy();
     };
-  }, [image, assets]);
+  }, [image, assets, diskMode, workspace, generation]);
 
   const snapshot = useSyncExternalStore(
     (listener) => session?.subscribe(listener) ?? (() => {}),
-    () => session?.snapshot() ?? NO_SNAPSHOT,
-    () => NO_SNAPSHOT,
+    () => session?.snapshot() ?? INITIAL_SNAPSHOT,
+    () => INITIAL_SNAPSHOT,
   );
+
+  async function resetDisk() {
+    const confirmed = window.confirm(
+      'Reset the disk? Every change made in this workspace is discarded and the machine reboots on the original image.',
+    );
+    if (!confirmed || !session) return;
+    setResetting(true);
+    try {
+      await session.destroy();
+      await discardWorkspace(image.id, workspace);
+      setGeneration((n) => n + 1);
+    } catch (error) {
+      window.alert(`The disk could not be reset: ${(error as Error).message}`);
+    } finally {
+      setResetting(false);
+    }
+  }
 
   return (
     <div className="lab">
@@ -55,21 +81,27 @@ export function LabView({ image, assets }: { image: PublishedImage; assets: LabA
           >
             Restart
           </button>
+          {diskMode === 'union' && (
+            <button type="button" className="danger" onClick={() => void resetDisk()} disabled={resetting}>
+              Reset disk
+            </button>
+          )}
         </div>
       </div>
       <StatusBar snapshot={snapshot} />
       <div className="lab-panes">
         <section className="pane" aria-label="VGA screen">
           <h2>Screen</h2>
-          {/* v86 expects this structure: a text-mode layer and a graphics canvas. */}
-          <div ref={screenRef} className="vga-screen" data-testid="vga-screen">
+          {/* v86 expects this structure: a text-mode layer and a graphics canvas. The key gives
+              every session (e.g. after a reset) a fresh one. */}
+          <div key={generation} ref={screenRef} className="vga-screen" data-testid="vga-screen">
             <div className="vga-text" />
             <canvas className="vga-canvas" />
           </div>
         </section>
         <section className="pane" aria-label="Serial console pane">
           <h2>Serial console</h2>
-          {session && <SerialConsole session={session} />}
+          {session && <SerialConsole key={generation} session={session} />}
         </section>
       </div>
       {session && <StatsPanel session={session} />}

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import Link from 'next/link';
 import type { Metadata } from 'next';
+import { DEFAULT_WORKSPACE, DISK_MODES, isDiskMode, type DiskMode } from '@/lib/lab/disk-backends';
 import { loadCatalog } from '@/lib/server/catalog';
 import { Notice } from '@/app/components/notice';
 import { LabView } from './lab-view';
@@ -15,14 +16,35 @@ const EMULATOR_ASSETS = {
 };
 
 type Params = Promise<{ imageId: string }>;
+type SearchParams = Promise<Record<string, string | string[] | undefined>>;
+
+/** The disk a lab uses unless `?disk=` names another (see lib/lab/disk-backends.ts). */
+const DEFAULT_DISK_MODE: DiskMode = 'v86-async';
 
 export async function generateMetadata({ params }: { params: Params }): Promise<Metadata> {
   const { imageId } = await params;
   return { title: `${imageId} — Leaflab` };
 }
 
-export default async function LabPage({ params }: { params: Params }) {
+export default async function LabPage({ params, searchParams }: { params: Params; searchParams: SearchParams }) {
   const { imageId } = await params;
+  const { disk = DEFAULT_DISK_MODE } = await searchParams;
+  if (typeof disk !== 'string' || !isDiskMode(disk)) {
+    return (
+      <Notice title="Unknown disk mode">
+        <p>
+          The link asks for the disk mode <code>{String(disk)}</code>, which does not exist. Use one of{' '}
+          {DISK_MODES.map((mode, i) => (
+            <span key={mode}>
+              {i > 0 && ', '}
+              <Link href={`/lab/${encodeURIComponent(imageId)}?disk=${mode}`}>{mode}</Link>
+            </span>
+          ))}
+          , or leave it out for the default ({DEFAULT_DISK_MODE}).
+        </p>
+      </Notice>
+    );
+  }
   const catalog = await loadCatalog();
   const entry = catalog.entries.get(imageId);
 
@@ -63,5 +85,5 @@ export default async function LabPage({ params }: { params: Params }) {
     );
   }
 
-  return <LabView image={entry.published} assets={EMULATOR_ASSETS} />;
+  return <LabView image={entry.published} assets={EMULATOR_ASSETS} diskMode={disk} workspace={DEFAULT_WORKSPACE} />;
 }

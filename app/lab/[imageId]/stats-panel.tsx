@@ -2,7 +2,14 @@
 
 import { useEffect, useState } from 'react';
 import { formatBytes } from '@/lib/format';
+import type { DiskMode } from '@/lib/lab/disk-backends';
 import type { DiskStats, LabSession } from '@/lib/lab/lab-session';
+
+const BACKEND_LABELS: Record<DiskMode, string> = {
+  union: 'Union block device: the shared root image over HTTP Range, your changes in this browser (IndexedDB)',
+  'v86-async': "v86's async Range disk: the guest's writes stay in this tab's memory and are gone after a reload",
+  memory: 'Whole image downloaded into memory first: writes are gone after a reload',
+};
 
 /** Disk counters, refreshed twice a second (never per I/O, so it costs the guest nothing). */
 export function StatsPanel({ session }: { session: LabSession }) {
@@ -17,12 +24,8 @@ export function StatsPanel({ session }: { session: LabSession }) {
       <h2>Disk</h2>
       <dl>
         <dt>Backend</dt>
-        <dd>
-          {stats.diskMode === 'v86-async'
-            ? "v86's async Range disk: the guest's writes stay in this tab's memory and are gone after a reload"
-            : stats.diskMode}
-        </dd>
-        <dt>Fetched</dt>
+        <dd>{BACKEND_LABELS[stats.diskMode]}</dd>
+        <dt>Fetched from the root image</dt>
         <dd data-testid="stat-bytes-fetched">
           {formatBytes(stats.bytesFetched)} in {stats.requests} requests
         </dd>
@@ -34,6 +37,19 @@ export function StatsPanel({ session }: { session: LabSession }) {
         <dd>
           {stats.writes} ({formatBytes(stats.bytesWritten)})
         </dd>
+        {stats.diskMode === 'union' && (
+          <>
+            <dt>Root chunks cached</dt>
+            <dd>
+              {stats.chunksCached} ({formatBytes(stats.cachedBytes)})
+            </dd>
+            <dt>Leaf (your changes)</dt>
+            <dd data-testid="stat-leaf">
+              {stats.leafSectors} sectors ({formatBytes(stats.leafSectors * 512)}) in {stats.leafBlocks} blocks
+              {stats.pendingWrites > 0 && <> · {stats.pendingWrites} writes being saved</>}
+            </dd>
+          </>
+        )}
       </dl>
     </section>
   );

@@ -1,3 +1,4 @@
+import { formatBytes } from '@/lib/format';
 import type { LabSnapshot } from '@/lib/lab/lab-session';
 
 const STATUS_LABELS: Record<LabSnapshot['status'], string> = {
@@ -8,7 +9,7 @@ const STATUS_LABELS: Record<LabSnapshot['status'], string> = {
   error: 'Error',
 };
 
-/** Status badge, progress indicator while loading and booting, and errors in words. */
+/** Status badge, progress indicator while loading and booting, restored changes, and errors in words. */
 export function StatusBar({ snapshot }: { snapshot: LabSnapshot }) {
   const busy = snapshot.status === 'loading' || snapshot.status === 'booting';
   return (
@@ -27,6 +28,12 @@ export function StatusBar({ snapshot }: { snapshot: LabSnapshot }) {
           aria-label={snapshot.phase}
           {...(snapshot.progress !== undefined ? { value: snapshot.progress, max: 1 } : {})}
         />
+      )}
+      {snapshot.restoredSectors > 0 && (
+        <p className="restored" data-testid="restored-changes">
+          Restored your earlier changes from this browser: {snapshot.restoredSectors} sectors (
+          {formatBytes(snapshot.restoredSectors * 512)}) of this workspace&apos;s disk.
+        </p>
       )}
       {snapshot.error && (
         <p className="error" role="alert">

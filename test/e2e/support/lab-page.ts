@@ -6,10 +6,21 @@ export const BOOT_TO_PROMPT_LIMIT_MS = 90_000;
 
 /** Page object for /lab/<id>: drives the machine through the UI and reads it through window.leaflab. */
 export class LabPage {
-  constructor(readonly page: Page) {}
+  /** `baseURL` is needed for pages outside Playwright's own contexts (see ChromiumProcess). */
+  constructor(
+    readonly page: Page,
+    private readonly baseURL?: string,
+  ) {}
 
-  async open(imageId: string): Promise<void> {
-    await this.page.goto(`/lab/${imageId}`);
+  /** Opens /lab/<imageId>, with a query such as `?disk=union`. */
+  async open(imageId: string, query = ''): Promise<void> {
+    const path = `/lab/${imageId}${query}`;
+    await this.page.goto(this.baseURL ? new URL(path, this.baseURL).href : path);
+    await this.page.waitForFunction(() => window.leaflab !== undefined);
+  }
+
+  async reload(): Promise<void> {
+    await this.page.reload();
     await this.page.waitForFunction(() => window.leaflab !== undefined);
   }
 
@@ -63,7 +74,15 @@ export class LabPage {
     return output;
   }
 
-  async click(name: 'Start' | 'Stop' | 'Restart'): Promise<void> {
+  /** sha-256 of a file in the guest, as `sha256sum` prints it. */
+  async sha256Of(guestPath: string): Promise<string> {
+    const output = await this.run(`sha256sum ${guestPath}`);
+    const match = new RegExp(`\\n([0-9a-f]{64})  ${guestPath}\\r?\\n`).exec(output);
+    if (!match?.[1]) throw new Error(`no sha256sum of ${guestPath} in: ${output}`);
+    return match[1];
+  }
+
+  async click(name: 'Start' | 'Stop' | 'Restart' | 'Reset disk'): Promise<void> {
     await this.page.getByRole('button', { name, exact: true }).click();
   }
 

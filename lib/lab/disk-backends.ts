@@ -1,0 +1,181 @@
+/**
+ * The three ways a lab can give v86 its hard disk, behind one small interface:
+ *   union      the union block device: the root over HTTP Range, the guest's writes in a leaf
+ *              in IndexedDB (persistent per workspace); see lib/disk
+ *   v86-async  v86's own async Range-request disk (writes stay in the tab's memory)
+ *   memory     the whole image downloaded first, then served from memory (the speed baseline)
+ * The latter two stay selectable (?disk=...) for comparisons and benchmarks.
+ */
+import type { V86Options } from 'v86';
+import { imageEtag, type PublishedImage } from '../images/manifest';
+import { IdbLeafStore, RangeSource, UnionDevice, V86DiskAdapter } from '../disk';
+import { fetchWithProgress } from './fetch-with-progress';
+import { NetworkMeter } from './network-meter';
+
+export const DISK_MODES = ['union', 'v86-async', 'memory'] as const;
+export type DiskMode = (typeof DISK_MODES)[number];
+
+export function isDiskMode(value: string): value is DiskMode {
+  return (DISK_MODES as readonly string[]).includes(value);
+}
+
+/** The workspace every lab uses until workspaces can be chosen. */
+export const DEFAULT_WORKSPACE = 'default';
+
+export interface DiskStats {
+  diskMode: DiskMode;
+  /** Body bytes and HTTP requests fetched from the image URL. */
+  bytesFetched: number;
+  requests: number;
+  /** Guest disk operations and their bytes. */
+  reads: number;
+  writes: number;
+  bytesRead: number;
+  bytesWritten: number;
+  /** Union device only (0 otherwise): root chunks cached in memory, and the leaf's contents. */
+  chunksCached: number;
+  cachedBytes: number;
+  leafSectors: number;
+  leafBlocks: number;
+  pendingWrites: number;
+}
+
+export interface DiskBackend {
+  readonly mode: DiskMode;
+  /** What goes into v86's `hda` option. */
+  readonly hda: NonNullable<V86Options['hda']> | V86DiskAdapter;
+  /** Sectors of earlier changes found in the leaf when it was opened (union only). */
+  readonly restoredSectors: number;
+  stats(): DiskStats;
+  /** Called with the guest's IDE events, for the backends that cannot count I/O themselves. */
+  countIde(kind: 'read' | 'write', byteCount: number): void;
+  /** Called on I/O failures that v86 cannot report to the guest (the lab pauses the VM). */
+  onError(listener: (error: Error) => void): void;
+  /** Waits until every write the guest saw complete is durable, then releases the disk. */
+  close(): Promise<void>;
+}
+
+const NO_UNION_STATS = { chunksCached: 0, cachedBytes: 0, leafSectors: 0, leafBlocks: 0, pendingWrites: 0 };
+
+/** Counters before the disk is open. */
+export function emptyDiskStats(diskMode: DiskMode): DiskStats {
+  return { diskMode, bytesFetched: 0, requests: 0, reads: 0, writes: 0, bytesRead: 0, bytesWritten: 0, ...NO_UNION_STATS };
+}
+
+/** Counts guest I/O from v86's IDE events and traffic from Resource Timing. */
+class IdeCounters {
+  readonly ide = { reads: 0, writes: 0, bytesRead: 0, bytesWritten: 0 };
+  count(kind: 'read' | 'write', byteCount: number): void {
+    if (kind === 'read') {
+      this.ide.reads += 1;
+      this.ide.bytesRead += byteCount;
+    } else {
+      this.ide.writes += 1;
+      this.ide.bytesWritten += byteCount;
+    }
+  }
+}
+
+function absoluteUrl(url: string): string {
+  return new URL(url, location.href).href;
+}
+
+function v86AsyncBackend(image: PublishedImage): DiskBackend {
+  const meter = new NetworkMeter(absoluteUrl(image.url));
+  const counters = new IdeCounters();
+  return {
+    mode: 'v86-async',
+    hda: { url: image.url, async: true, size: image.sizeBytes },
+    restoredSectors: 0,
+    stats: () => {
+      meter.flush();
+      return { diskMode: 'v86-async', ...meter.counters, ...counters.ide, ...NO_UNION_STATS };
+    },
+    countIde: (kind, byteCount) => counters.count(kind, byteCount),
+    onError: () => {},
+    close: async () => meter.disconnect(),
+  };
+}
+
+async function memoryBackend(image: PublishedImage, onProgress: (loadedBytes: number) => void, signal: AbortSignal): Promise<DiskBackend> {
+  const meter = new NetworkMeter(absoluteUrl(image.url));
+  const counters = new IdeCounters();
+  const buffer = await fetchWithProgress(image.url, onProgress, signal);
+  if (buffer.byteLength !== image.sizeBytes) {
+    throw new Error(`The disk image at ${image.url} is ${buffer.byteLength} bytes, but the catalog says ${image.sizeBytes}.`);
+  }
+  return {
+    mode: 'memory',
+    hda: { buffer },
+    restoredSectors: 0,
+    stats: () => {
+      meter.flush();
+      return { diskMode: 'memory', ...meter.counters, ...counters.ide, ...NO_UNION_STATS };
+    },
+    countIde: (kind, byteCount) => counters.count(kind, byteCount),
+    onError: () => {},
+    close: async () => meter.disconnect(),
+  };
+}
+
+async function unionBackend(image: PublishedImage, workspace: string): Promise<DiskBackend> {
+  const root = new RangeSource({
+    url: image.url,
+    sizeBytes: image.sizeBytes,
+    etag: imageEtag(image),
+    chunkSizeBytes: image.chunkSizeBytes,
+    zeroChunks: image.zeroChunks,
+  });
+  const device = await UnionDevice.open({
+    root,
+    rootIdentity: { id: image.id, sizeBytes: image.sizeBytes, sha256: image.sha256 },
+    store: new IdbLeafStore({ imageId: image.id, workspace }),
+  });
+  const adapter = new V86DiskAdapter(device);
+  const restoredSectors = device.counters.leafSectors;
+  return {
+    mode: 'union',
+    hda: adapter,
+    restoredSectors,
+    stats: () => {
+      const { reads, writes, bytesRead, bytesWritten, leafSectors, leafBlocks, pendingWrites, root: rootCounters } = device.counters;
+      return {
+        diskMode: 'union',
+        bytesFetched: rootCounters.bytesFetched,
+        requests: rootCounters.requests,
+        reads,
+        writes,
+        bytesRead,
+        bytesWritten,
+        chunksCached: rootCounters.chunksCached,
+        cachedBytes: rootCounters.cachedBytes,
+        leafSectors,
+        leafBlocks,
+        pendingWrites,
+      };
+    },
+    countIde: () => {}, // the device counts its own I/O
+    onError: (listener) => void adapter.onError(listener),
+    close: () => device.close(),
+  };
+}
+
+export async function openDiskBackend(
+  mode: DiskMode,
+  image: PublishedImage,
+  options: { workspace: string; signal: AbortSignal; onDownloadProgress: (loadedBytes: number) => void },
+): Promise<DiskBackend> {
+  switch (mode) {
+    case 'union':
+      return unionBackend(image, options.workspace);
+    case 'v86-async':
+      return v86AsyncBackend(image);
+    case 'memory':
+      return memoryBackend(image, options.onDownloadProgress, options.signal);
+  }
+}
+
+/** Discards a workspace's leaf: the next boot starts from the pristine root. */
+export async function discardWorkspace(imageId: string, workspace: string): Promise<void> {
+  await new IdbLeafStore({ imageId, workspace }).destroy();
+}
