@@ -6,10 +6,12 @@
  *   tsx server.ts          production (after `next build`); npm start does both
  *   tsx server.ts --dev    development with hot reload
  * PORT (default 3000) and HOST (default: all interfaces) choose where it listens.
+ * LEAFLAB_CATALOG_DIR names the catalog folder (default ./catalog); LEAFLAB_IMAGE_BASE_URL makes
+ * clients read the images from another static host that serves that folder with Range support.
  */
 import { createServer } from 'node:http';
 import next from 'next';
-import { loadCatalog, type Catalog } from './lib/server/catalog';
+import { imageBaseUrl, loadCatalog, type Catalog } from './lib/server/catalog';
 import { IMAGE_PATH_PREFIX, serveImage } from './lib/server/image-request';
 
 const dev = process.argv.includes('--dev');
@@ -29,6 +31,13 @@ function currentCatalog(): Promise<Catalog> {
     cachedCatalog = { loadedAtMs: nowMs, catalog: loadCatalog() };
   }
   return cachedCatalog.catalog;
+}
+
+try {
+  imageBaseUrl(); // a malformed LEAFLAB_IMAGE_BASE_URL stops the server here, not on a page
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(2);
 }
 
 const app = next({ dev, port, ...(host ? { hostname: host } : {}) });

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the Debian packages the lab needs on the host are installed.
 #   scripts/ensure-debian-packages.sh image   tools that build the default image, and the BIOS
-#   scripts/ensure-debian-packages.sh test    the above, plus Chromium (and a font) for the browser tests
+#   scripts/ensure-debian-packages.sh test    the above, plus Chromium (and a font) and nginx for the tests
 # Installs what is missing with apt-get when running as root (or with passwordless sudo);
 # otherwise says exactly what to install and fails.
 set -euo pipefail
@@ -22,6 +22,7 @@ image_needs=(
   /usr/share/seabios/bios.bin:seabios
 )
 test_needs=(
+  /usr/sbin/nginx:nginx
   /usr/bin/chromium:chromium
   /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf:fonts-dejavu-core
 )

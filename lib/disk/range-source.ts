@@ -15,8 +15,13 @@ export interface RangeSourceConfig {
   url: string;
   /** Image size from the manifest; every Content-Range must name exactly this total. */
   sizeBytes: number;
-  /** The strong ETag the manifest promises, quotes included (the server sends `"sha256-<hex>"`). */
-  etag: string;
+  /**
+   * The strong ETag the manifest promises, quotes included (the lab's own server sends
+   * `"sha256-<hex>"`). Undefined for an image on another static host, whose validator the
+   * manifest cannot know: then the first reply's ETag is pinned and any later change is an
+   * error all the same.
+   */
+  etag?: string | undefined;
   /** Fetch and cache unit; must match the manifest's zero-chunk granularity. Default 64 KiB. */
   chunkSizeBytes?: number;
   /** Run-length list `[firstChunkIndex, chunkCount]` of all-zero chunks; never fetched. Default []. */
@@ -90,7 +95,8 @@ interface InFlightRun {
 export class RangeSource implements RootSource {
   readonly url: string;
   readonly sizeBytes: number;
-  readonly etag: string;
+  /** The validator every reply must carry: promised by the manifest, or pinned from the first reply. */
+  private expectedEtag: string | undefined;
   readonly chunkSizeBytes: number;
   readonly chunkCount: number;
   readonly maxReadaheadChunks: number;
@@ -115,7 +121,7 @@ export class RangeSource implements RootSource {
   constructor(config: RangeSourceConfig) {
     this.url = config.url;
     this.sizeBytes = config.sizeBytes;
-    this.etag = config.etag;
+    this.expectedEtag = config.etag;
     this.chunkSizeBytes = config.chunkSizeBytes ?? RANGE_SOURCE_DEFAULTS.chunkSizeBytes;
     this.maxReadaheadChunks = config.maxReadaheadChunks ?? RANGE_SOURCE_DEFAULTS.maxReadaheadChunks;
     this.maxRetries = config.maxRetries ?? RANGE_SOURCE_DEFAULTS.maxRetries;
@@ -136,9 +142,9 @@ export class RangeSource implements RootSource {
     if (!Number.isSafeInteger(this.maxRetries) || this.maxRetries < 0) {
       throw new RangeError(`RangeSource: maxRetries must be >= 0, got ${this.maxRetries}`);
     }
-    if (!/^"[^"]+"$/.test(this.etag)) {
+    if (this.expectedEtag !== undefined && !/^"[^"]+"$/.test(this.expectedEtag)) {
       throw new RangeError(
-        `RangeSource: the manifest must promise a strong ETag like "sha256-…" (quotes included), got ${this.etag}`,
+        `RangeSource: the manifest must promise a strong ETag like "sha256-…" (quotes included), got ${this.expectedEtag}`,
       );
     }
     this.chunkCount = Math.ceil(this.sizeBytes / this.chunkSizeBytes);
@@ -358,10 +364,16 @@ export class RangeSource implements RootSource {
     const etag = response.headers.get('etag');
     if (etag === null) {
       reject('etag-changed', `${where} answered without a visible ETag, so the image cannot be verified. ${EXPOSE_HINT}`);
-    } else if (etag !== this.etag) {
+    } else if (this.expectedEtag === undefined) {
+      // Another host's validator: only a strong one can tell that the bytes did not change.
+      if (etag.startsWith('W/')) {
+        reject('etag-changed', `${where} sent a weak ETag (${etag}); Leaflab needs a strong one to know the image never changes under a running disk.`);
+      }
+      this.expectedEtag = etag;
+    } else if (etag !== this.expectedEtag) {
       reject(
         'etag-changed',
-        `The image at ${this.url} changed: the server sends ETag ${etag}, the manifest promised ${this.etag}. ` +
+        `The image at ${this.url} changed: the server sends ETag ${etag}, but ${this.expectedEtag} was promised. ` +
           'Reload the page to get the current manifest; bytes of two different images are never mixed.',
       );
     }

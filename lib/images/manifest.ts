@@ -46,9 +46,15 @@ export interface ImageManifest {
 
 /** A manifest as the API hands it out: with the URL the raw image is served at. */
 export interface PublishedImage extends ImageManifest {
-  /** Digest-named URL (immutable); `latestUrl` always names the current build of `id`. */
+  /**
+   * Where clients read the raw image: the lab server's digest-named (immutable) URL, or the
+   * image on another static host when LEAFLAB_IMAGE_BASE_URL is set.
+   */
   url: string;
+  /** The lab server's URL for the current build of `id`. */
   latestUrl: string;
+  /** The strong ETag every reply from `url` carries, when the lab knows it (its own server). */
+  etag?: string;
 }
 
 export class ManifestError extends Error {
@@ -138,10 +144,30 @@ export function imageEtag(manifest: Pick<ImageManifest, 'sha256'>): string {
   return `"sha256-${manifest.sha256}"`;
 }
 
-/** URL paths the lab server serves an image at (see lib/server/image-request.ts). */
-export function imagePaths(manifest: Pick<ImageManifest, 'id' | 'sha256'>): { url: string; latestUrl: string } {
-  return {
-    url: `/images/${manifest.id}/${manifest.sha256}.img`,
-    latestUrl: `/images/${manifest.id}/disk.img`,
-  };
+/**
+ * Where an image is published. By default the lab server itself serves it (see
+ * lib/server/image-request.ts) and its validator is known. With `imageBaseUrl`, another static
+ * host serves the catalog folder as it is (`<base>/<id>/disk.img`); its ETag is not known in
+ * advance, so clients pin the first one they see.
+ */
+export function publishImage(manifest: ImageManifest, imageBaseUrl?: string): PublishedImage {
+  const latestUrl = `/images/${manifest.id}/disk.img`;
+  if (imageBaseUrl) return { ...manifest, url: `${imageBaseUrl.replace(/\/+$/, '')}/${manifest.id}/disk.img`, latestUrl };
+  return { ...manifest, url: `/images/${manifest.id}/${manifest.sha256}.img`, latestUrl, etag: imageEtag(manifest) };
+}
+
+/** Checks LEAFLAB_IMAGE_BASE_URL-style input: an absolute http(s) URL, or nothing. */
+export function parseImageBaseUrl(value: string | undefined): string | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error(`LEAFLAB_IMAGE_BASE_URL must be an absolute http(s) URL such as https://images.example.org/catalog, got "${value}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new Error(`LEAFLAB_IMAGE_BASE_URL must use http or https, got "${value}"`);
+  }
+  if (url.search || url.hash) throw new Error(`LEAFLAB_IMAGE_BASE_URL must not have a query or fragment, got "${value}"`);
+  return url.href;
 }

@@ -7,7 +7,7 @@
  * The latter two stay selectable (?disk=...) for comparisons and benchmarks.
  */
 import type { V86Options } from 'v86';
-import { imageEtag, type PublishedImage } from '../images/manifest';
+import type { PublishedImage } from '../images/manifest';
 import { IdbLeafStore, RangeSource, UnionDevice, V86DiskAdapter } from '../disk';
 import { fetchWithProgress } from './fetch-with-progress';
 import { NetworkMeter } from './network-meter';
@@ -122,7 +122,7 @@ async function unionBackend(image: PublishedImage, workspace: string): Promise<D
   const root = new RangeSource({
     url: image.url,
     sizeBytes: image.sizeBytes,
-    etag: imageEtag(image),
+    etag: image.etag,
     chunkSizeBytes: image.chunkSizeBytes,
     zeroChunks: image.zeroChunks,
   });

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { parseManifest, imagePaths, type ImageManifest, type PublishedImage } from '../images/manifest';
+import { parseImageBaseUrl, parseManifest, publishImage, type ImageManifest, type PublishedImage } from '../images/manifest';
 
 export interface CatalogEntry {
   manifest: ImageManifest;
@@ -46,7 +46,12 @@ async function sha256OfFile(filePath: string): Promise<string> {
   return hash.digest('hex');
 }
 
-async function loadEntry(directory: string, folder: string): Promise<CatalogEntry> {
+/** Where clients fetch images from: this server (default) or LEAFLAB_IMAGE_BASE_URL. */
+export function imageBaseUrl(): string | undefined {
+  return parseImageBaseUrl(process.env.LEAFLAB_IMAGE_BASE_URL);
+}
+
+async function loadEntry(directory: string, folder: string, baseUrl: string | undefined): Promise<CatalogEntry> {
   const manifestPath = path.join(/*turbopackIgnore: true*/ directory, folder, 'manifest.json');
   const diskPath = path.join(/*turbopackIgnore: true*/ directory, folder, 'disk.img');
   let raw: unknown;
@@ -73,10 +78,10 @@ async function loadEntry(directory: string, folder: string): Promise<CatalogEntr
   if (digest !== manifest.sha256)
     throw new Error(`disk image hashes to ${digest} but the manifest promises ${manifest.sha256}; rebuild it or fix the manifest`);
 
-  return { manifest, diskPath, published: { ...manifest, ...imagePaths(manifest) } };
+  return { manifest, diskPath, published: publishImage(manifest, baseUrl) };
 }
 
-export async function loadCatalog(directory = catalogDirectory()): Promise<Catalog> {
+export async function loadCatalog(directory = catalogDirectory(), baseUrl = imageBaseUrl()): Promise<Catalog> {
   const catalog: Catalog = { directory, entries: new Map(), problems: [] };
   let folders: string[];
   try {
@@ -87,7 +92,7 @@ export async function loadCatalog(directory = catalogDirectory()): Promise<Catal
   for (const folder of folders.sort()) {
     if (folder.startsWith('.')) continue;
     try {
-      const entry = await loadEntry(directory, folder);
+      const entry = await loadEntry(directory, folder, baseUrl);
       catalog.entries.set(entry.manifest.id, entry);
     } catch (error) {
       catalog.problems.push({ folder, message: (error as Error).message });

@@ -194,6 +194,18 @@ describe('RangeSource against a real HTTP server', () => {
     expect(server.requests).toHaveLength(2);
   });
 
+  it('pins the first ETag of a host whose validator the manifest cannot know, and rejects a change', async () => {
+    const reader = source({ etag: undefined, maxReadaheadChunks: 1 });
+    expect(await reader.read(0, 512)).toEqual(image.slice(0, 512));
+    server.misbehave('other-etag');
+    const error = await failure(reader.read(20 * CHUNK, 512));
+    expect(error.kind).toBe('etag-changed');
+    expect(error.message).toContain(server.etag);
+    // A weak first validator cannot promise the bytes stay the same.
+    server.misbehave('weak-etag');
+    expect((await failure(source({ etag: undefined }).read(0, 512))).kind).toBe('etag-changed');
+  });
+
   it('rejects a truncated or overlong body', async () => {
     const reader = source();
     server.misbehave('truncated', 'long-body');

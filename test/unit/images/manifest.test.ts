@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { imageEtag, imagePaths, ManifestError, parseManifest } from '@/lib/images/manifest';
+import { imageEtag, ManifestError, parseImageBaseUrl, parseManifest, publishImage } from '@/lib/images/manifest';
 
 const valid = {
   id: 'leaflab-linux',
@@ -44,12 +44,35 @@ describe('parseManifest', () => {
   });
 });
 
-describe('image identity', () => {
-  it('derives a strong ETag and a digest-named URL from the content digest', () => {
+describe('image identity and publishing', () => {
+  const manifest = parseManifest(valid, 'test');
+
+  it('derives a strong ETag from the content digest', () => {
     expect(imageEtag({ sha256: 'b'.repeat(64) })).toBe(`"sha256-${'b'.repeat(64)}"`);
-    expect(imagePaths({ id: 'x', sha256: 'c'.repeat(64) })).toEqual({
-      url: `/images/x/${'c'.repeat(64)}.img`,
-      latestUrl: '/images/x/disk.img',
-    });
+  });
+
+  it('publishes on the lab server at a digest-named URL with its ETag', () => {
+    const published = publishImage(manifest);
+    expect(published.url).toBe(`/images/leaflab-linux/${'a'.repeat(64)}.img`);
+    expect(published.latestUrl).toBe('/images/leaflab-linux/disk.img');
+    expect(published.etag).toBe(`"sha256-${'a'.repeat(64)}"`);
+  });
+
+  it('publishes on another static host as the catalog folder, without promising its ETag', () => {
+    const published = publishImage(manifest, 'http://127.0.0.1:8080/catalog/');
+    expect(published.url).toBe('http://127.0.0.1:8080/catalog/leaflab-linux/disk.img');
+    expect(published.etag).toBeUndefined();
+  });
+});
+
+describe('parseImageBaseUrl', () => {
+  it('accepts nothing or an absolute http(s) URL', () => {
+    expect(parseImageBaseUrl(undefined)).toBeUndefined();
+    expect(parseImageBaseUrl(' ')).toBeUndefined();
+    expect(parseImageBaseUrl('https://cdn.example.org/images')).toBe('https://cdn.example.org/images');
+  });
+
+  it.each(['images', '/images', 'ftp://host/x', 'https://host/x?y=1', 'javascript:alert(1)'])('refuses %s with a clear message', (value) => {
+    expect(() => parseImageBaseUrl(value)).toThrow(/LEAFLAB_IMAGE_BASE_URL must/);
   });
 });
