@@ -1,13 +1,38 @@
-import { defineConfig } from 'vitest/config';
 import { fileURLToPath } from 'node:url';
+import { playwright } from '@vitest/browser-playwright';
+import { defineConfig } from 'vitest/config';
+import { chromiumArgs, chromiumExecutable } from './playwright.config.ts';
 
-// Unit and property tests (test/unit) and integration tests that run real tools such as the
-// image builder (test/integration) run in Node; browser behaviour is Playwright's (test/e2e).
+/**
+ * Two projects:
+ * - node: unit and property tests (test/unit) and integration tests that run real tools such
+ *   as the image builder (test/integration);
+ * - chromium: tests that need a real browser API, such as IndexedDB (test/browser), in
+ *   Debian's Chromium through Vitest's browser mode (Playwright never downloads a browser).
+ * Whole-app behaviour is Playwright's (test/e2e).
+ */
 export default defineConfig({
   resolve: { alias: { '@': fileURLToPath(new URL('.', import.meta.url)) } },
   test: {
-    include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'],
-    environment: 'node',
     testTimeout: 60_000,
+    projects: [
+      {
+        extends: true,
+        test: { name: 'node', include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'], environment: 'node' },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'chromium',
+          include: ['test/browser/**/*.test.ts'],
+          browser: {
+            enabled: true,
+            headless: true,
+            provider: playwright({ launchOptions: { executablePath: chromiumExecutable, args: chromiumArgs } }),
+            instances: [{ browser: 'chromium' }],
+          },
+        },
+      },
+    ],
   },
 });

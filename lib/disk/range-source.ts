@@ -113,6 +113,7 @@ export class RangeSource implements RootSource {
     retries: 0,
     cacheHits: 0,
     zeroChunkReads: 0,
+    prefetches: 0,
   };
   /** Readahead state: last chunk the previous read touched, and the current window. */
   private lastReadChunk: number | undefined;
@@ -210,8 +211,57 @@ export class RangeSource implements RootSource {
       chunkIndex = upTo + 1;
     }
     this.lastReadChunk = lastChunk;
+    this.prefetchAfter(lastChunk);
     await Promise.all(pending);
     return out;
+  }
+
+  readIfCached(offsetBytes: number, lengthBytes: number): Uint8Array | undefined {
+    assertByteRange(`RangeSource.readIfCached of ${this.url}`, offsetBytes, lengthBytes, this.sizeBytes);
+    const out = new Uint8Array(lengthBytes);
+    if (lengthBytes === 0) return out;
+    const firstChunk = Math.floor(offsetBytes / this.chunkSizeBytes);
+    const lastChunk = Math.floor((offsetBytes + lengthBytes - 1) / this.chunkSizeBytes);
+    for (let chunkIndex = firstChunk; chunkIndex <= lastChunk; chunkIndex += 1) {
+      if (!this.zeroChunks.has(chunkIndex) && !this.cache.has(chunkIndex)) return undefined;
+    }
+    for (let chunkIndex = firstChunk; chunkIndex <= lastChunk; chunkIndex += 1) {
+      if (this.zeroChunks.has(chunkIndex)) {
+        this.stats.zeroChunkReads += 1; // `out` starts zeroed
+        continue;
+      }
+      const cached = this.cache.get(chunkIndex)!;
+      this.stats.cacheHits += 1;
+      const chunkStart = chunkIndex * this.chunkSizeBytes;
+      const start = Math.max(offsetBytes, chunkStart);
+      const end = Math.min(offsetBytes + lengthBytes, chunkStart + this.chunkSizeBytes);
+      out.set(cached.subarray(start - chunkStart, end - chunkStart), start - offsetBytes);
+    }
+    if (this.lastReadChunk !== undefined && firstChunk !== this.lastReadChunk && firstChunk !== this.lastReadChunk + 1) {
+      this.windowChunks = 1; // a jump: no longer a sequential scan
+    }
+    this.lastReadChunk = lastChunk;
+    this.prefetchAfter(lastChunk);
+    return out;
+  }
+
+  /**
+   * Asynchronous readahead: while a sequential scan runs (its window has grown past one chunk),
+   * the next window is requested once the reader is half-way through the chunks ahead of it,
+   * so the guest finds them in memory instead of waiting for a request; each such prefetch
+   * doubles the window up to the cap. Random access (window 1) never prefetches.
+   */
+  private prefetchAfter(lastChunk: number): void {
+    if (this.windowChunks < 2) return;
+    const horizon = Math.min(lastChunk + Math.ceil(this.windowChunks / 2), this.chunkCount - 1);
+    let first = lastChunk + 1;
+    while (first <= horizon && !this.isMissing(first)) first += 1;
+    if (first > horizon) return;
+    this.windowChunks = Math.min(this.windowChunks * 2, this.maxReadaheadChunks);
+    let count = 1;
+    while (count < this.windowChunks && this.isMissing(first + count)) count += 1;
+    this.stats.prefetches += 1;
+    this.startRun(first, count);
   }
 
   /**

@@ -17,6 +17,8 @@ export interface RootSourceCounters {
   cachedBytes: number;
   /** Chunk reads answered with zeros because the manifest lists the chunk as all-zero. */
   zeroChunkReads: number;
+  /** Readahead requests started before the guest asked for their chunks. */
+  prefetches: number;
 }
 
 /** Where a root byte would come from if read now: cheap, synchronous, for the UI's disk map. */
@@ -26,6 +28,12 @@ export interface RootSource {
   readonly sizeBytes: number;
   /** Resolves with exactly `lengthBytes` bytes of the root at `offsetBytes` (a fresh array). */
   read(offsetBytes: number, lengthBytes: number, signal?: AbortSignal): Promise<Uint8Array>;
+  /**
+   * The same bytes at once, if every one of them is already in memory (cached or all-zero);
+   * otherwise undefined and nothing is fetched for it. Lets the device answer v86 in the same
+   * turn, as a disk in memory would (see UnionDevice.readIfReady).
+   */
+  readIfCached(offsetBytes: number, lengthBytes: number): Uint8Array | undefined;
   layerOf(offsetBytes: number): RootLayer;
   /** A snapshot of the counters. */
   readonly counters: RootSourceCounters;
@@ -40,6 +48,7 @@ export function emptyRootCounters(): RootSourceCounters {
     chunksCached: 0,
     cachedBytes: 0,
     zeroChunkReads: 0,
+    prefetches: 0,
   };
 }
 
@@ -75,6 +84,12 @@ export class MemoryRootSource implements RootSource {
   async read(offsetBytes: number, lengthBytes: number, signal?: AbortSignal): Promise<Uint8Array> {
     assertByteRange('MemoryRootSource.read', offsetBytes, lengthBytes, this.sizeBytes);
     signal?.throwIfAborted();
+    this.stats.cacheHits += 1;
+    return this.bytes.slice(offsetBytes, offsetBytes + lengthBytes);
+  }
+
+  readIfCached(offsetBytes: number, lengthBytes: number): Uint8Array {
+    assertByteRange('MemoryRootSource.readIfCached', offsetBytes, lengthBytes, this.sizeBytes);
     this.stats.cacheHits += 1;
     return this.bytes.slice(offsetBytes, offsetBytes + lengthBytes);
   }

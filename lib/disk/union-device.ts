@@ -217,6 +217,48 @@ export class UnionDevice {
   }
 
   /**
+   * The merged bytes at once, when every sector is in memory: pending writes, all-zero or
+   * cached root chunks. Undefined (and nothing counted) when any sector needs the leaf store
+   * or the network; then `read` is the way. v86 answered in the same turn behaves as with a
+   * disk in memory: a BIOS that polls the drive with interrupts off would otherwise sleep
+   * until its next timer tick (~55 ms) on every read.
+   */
+  readIfReady(offsetBytes: number, lengthBytes: number): Uint8Array | undefined {
+    this.assertIo('read', offsetBytes, lengthBytes);
+    if (this.applyTail || lengthBytes === 0) return undefined;
+    const firstSector = Math.floor(offsetBytes / SECTOR_SIZE_BYTES);
+    const endSector = Math.ceil((offsetBytes + lengthBytes) / SECTOR_SIZE_BYTES);
+    const buffer = new Uint8Array((endSector - firstSector) * SECTOR_SIZE_BYTES);
+    const isPending = (sector: number) => this.queued.has(sector) || this.inflight?.has(sector) === true;
+    let pendingSectors = 0;
+    let rootSectors = 0;
+    for (let sector = firstSector; sector < endSector; ) {
+      if (isPending(sector)) {
+        sector += 1;
+        continue;
+      }
+      if (this.isLeafSector(sector)) return undefined;
+      let runEnd = sector + 1;
+      while (runEnd < endSector && !isPending(runEnd) && !this.isLeafSector(runEnd)) runEnd += 1;
+      const bytes = this.root.readIfCached(sector * SECTOR_SIZE_BYTES, (runEnd - sector) * SECTOR_SIZE_BYTES);
+      if (!bytes) return undefined;
+      buffer.set(bytes, (sector - firstSector) * SECTOR_SIZE_BYTES);
+      rootSectors += runEnd - sector;
+      sector = runEnd;
+    }
+    // Pending data last, newest first: the queued overlay over the batch being committed.
+    for (let sector = firstSector; sector < endSector; sector += 1) {
+      const at = (sector - firstSector) * SECTOR_SIZE_BYTES;
+      if (this.queued.copySectorInto(sector, buffer, at) || this.inflight?.copySectorInto(sector, buffer, at)) pendingSectors += 1;
+    }
+    this.stats.reads += 1;
+    this.stats.bytesRead += lengthBytes;
+    this.emitIo('read', offsetBytes, lengthBytes, 0, pendingSectors, rootSectors);
+    const startInBuffer = offsetBytes - firstSector * SECTOR_SIZE_BYTES;
+    return startInBuffer === 0 && lengthBytes === buffer.length ? buffer : buffer.slice(startInBuffer, startInBuffer + lengthBytes);
+  }
+
+  /**
    * Writes `data` at `offsetBytes`; resolves once the transaction holding it has committed.
    * `data` is copied before this returns, so the caller may reuse its buffer at once.
    */

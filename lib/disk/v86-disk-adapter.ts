@@ -63,6 +63,12 @@ export class V86DiskAdapter {
   }
 
   get(startBytes: number, lengthBytes: number, fn: (data: Uint8Array) => void, options?: { signal?: AbortSignal }): void {
+    // In memory already: answer in this turn, like v86's own in-memory disk (see readIfReady).
+    const ready = this.device.readIfReady(startBytes, lengthBytes);
+    if (ready) {
+      fn(ready);
+      return;
+    }
     const signal = options?.signal;
     this.device.read(startBytes, lengthBytes, signal).then(fn, (error: unknown) => {
       if (signal?.aborted) {

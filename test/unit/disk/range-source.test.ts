@@ -89,24 +89,48 @@ describe('RangeSource against a real HTTP server', () => {
     const first = reader.read(21 * CHUNK, CHUNK); // sequential: run of 2 chunks (21-22)
     const second = reader.read(22 * CHUNK, 512); // chunk 22 is in that run
     await Promise.all([first, second]);
-    expect(requestedChunks()).toEqual([
+    expect(requestedChunks().slice(0, 2)).toEqual([
       [20, 1],
       [21, 2],
     ]);
+    // No other request asked for chunk 22 again (later ones are readahead beyond it).
+    expect(requestedChunks().slice(2).every(([start]) => start! > 22)).toBe(true);
     expect(await second).toEqual(image.slice(22 * CHUNK, 22 * CHUNK + 512));
   });
 
-  it('grows readahead on a sequential scan up to the cap and keeps random reads at one chunk', async () => {
+  it('grows readahead on a sequential scan up to the cap, prefetching ahead, and keeps random reads at one chunk', async () => {
     const reader = source({ zeroChunks: [], maxReadaheadChunks: 8 });
     for (let offset = 0; offset < 40 * CHUNK; offset += 512) {
       expect(await reader.read(offset, 512)).toEqual(image.slice(offset, offset + 512));
     }
-    // 1+2+4+8+8+8+8 = 39 chunks; reading chunk 39 starts one more full-window run.
-    expect(requestedChunks().map(([, count]) => count)).toEqual([1, 2, 4, 8, 8, 8, 8, 8]);
+    const runs = requestedChunks().map(([, count]) => count!);
+    // The window doubles from 1 up to the cap of 8 and stays there.
+    expect(runs.slice(0, 4)).toEqual([1, 2, 4, 8]);
+    expect(runs.every((count) => count <= 8)).toBe(true);
+    // Prefetching runs at most one window past the end of the scan, and most reads were
+    // answered from memory rather than by a request of their own.
+    const chunksFetched = runs.reduce((sum, count) => sum + count, 0);
+    expect(chunksFetched).toBeGreaterThanOrEqual(40);
+    expect(chunksFetched).toBeLessThanOrEqual(40 + 8);
+    expect(reader.counters.prefetches).toBeGreaterThan(0);
+    expect(runs.length).toBeLessThanOrEqual(9);
+
     server.requests.length = 0;
     const random = source({ zeroChunks: [], maxReadaheadChunks: 8 });
     for (const chunk of [50, 3, 60, 10, 33, 7]) await random.read(chunk * CHUNK, 512);
     expect(requestedChunks()).toEqual([50, 3, 60, 10, 33, 7].map((chunk) => [chunk, 1]));
+    expect(random.counters.prefetches).toBe(0);
+  });
+
+  it('answers synchronously only what is already in memory', async () => {
+    const reader = source({ maxReadaheadChunks: 1 });
+    expect(reader.readIfCached(10 * CHUNK, 512)).toBeUndefined();
+    expect(server.requests).toHaveLength(0); // asking never fetches
+    await reader.read(10 * CHUNK, CHUNK);
+    expect(reader.readIfCached(10 * CHUNK + 256, 512)).toEqual(image.slice(10 * CHUNK + 256, 10 * CHUNK + 768));
+    // Zero chunks are always "in memory"; a range reaching into an uncached chunk is not.
+    expect(reader.readIfCached(1 * CHUNK, 2 * CHUNK)).toEqual(new Uint8Array(2 * CHUNK));
+    expect(reader.readIfCached(10 * CHUNK, 2 * CHUNK)).toBeUndefined();
   });
 
   it('keeps its LRU cache under the byte budget', async () => {

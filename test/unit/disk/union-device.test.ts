@@ -3,7 +3,7 @@ import { LeafBindingError } from '@/lib/disk/leaf-binding';
 import { LeafStoreError } from '@/lib/disk/leaf-store';
 import { MemoryRootSource, type RootLayer, type RootSource, type RootSourceCounters } from '@/lib/disk/root-source';
 import { UnionDevice } from '@/lib/disk/union-device';
-import { patternBytes } from './helpers/range-server';
+import { patternBytes } from './helpers/bytes';
 import { ControlledStore, idbLeaf, memoryLeaf, type LeafHandle } from './helpers/stores';
 
 const SIZE = 64 * 512;
@@ -85,6 +85,7 @@ describe('write ordering and group commit', () => {
     const failingRoot: RootSource = {
       sizeBytes: SIZE,
       read: () => Promise.reject(new Error('network down')),
+      readIfCached: () => undefined, // nothing is ever in memory
       layerOf: (): RootLayer => 'remote',
       get counters(): RootSourceCounters {
         return new MemoryRootSource(new Uint8Array(0)).counters;

@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { MemoryRootSource, type RootLayer, type RootSource } from '@/lib/disk/root-source';
 import { UnionDevice } from '@/lib/disk/union-device';
 import { V86DiskAdapter } from '@/lib/disk/v86-disk-adapter';
-import { patternBytes } from './helpers/range-server';
+import { patternBytes } from './helpers/bytes';
 import { ControlledStore, memoryLeaf } from './helpers/stores';
 
 const SIZE = 32 * 512;
@@ -66,6 +66,7 @@ describe('V86DiskAdapter', () => {
     const brokenRoot: RootSource = {
       sizeBytes: SIZE,
       read: () => Promise.reject(new Error('Could not reach the image server')),
+      readIfCached: () => undefined, // nothing is ever in memory
       layerOf: (): RootLayer => 'remote',
       counters: new MemoryRootSource(rootBytes).counters,
     };
@@ -82,6 +83,7 @@ describe('V86DiskAdapter', () => {
       sizeBytes: SIZE,
       read: (_o, _l, signal) =>
         new Promise((_, reject) => signal?.addEventListener('abort', () => reject(new Error('aborted')))),
+      readIfCached: () => undefined, // nothing is ever in memory
       layerOf: (): RootLayer => 'remote',
       counters: new MemoryRootSource(rootBytes).counters,
     };

@@ -4,6 +4,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { patternBytes } from './bytes';
 
 export type Misbehaviour =
   | 'status-503'
@@ -105,15 +106,4 @@ export async function startRangeServer(image: Uint8Array, etag = '"sha256-test"'
   };
 }
 
-/** Deterministic pseudo-random bytes (xorshift), so failures reproduce. */
-export function patternBytes(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed | 0 || 1;
-  for (let i = 0; i < length; i += 1) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
+export { patternBytes };

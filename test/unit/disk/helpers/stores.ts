@@ -6,11 +6,9 @@ import { IdbLeafStore } from '@/lib/disk/idb-leaf-store';
 import type { LeafBlockRecord, LeafMeta, LeafStore } from '@/lib/disk/leaf-store';
 import { MemoryLeafBacking, MemoryLeafStore } from '@/lib/disk/memory-leaf-store';
 
-/** A persistent leaf that can be opened again and again (each open = a page reload). */
-export interface LeafHandle {
-  kind: 'memory' | 'idb';
-  openStore(): LeafStore;
-}
+import type { LeafHandle } from './union-model';
+
+export type { LeafHandle };
 
 export function memoryLeaf(): LeafHandle {
   const backing = new MemoryLeafBacking();

@@ -1,0 +1,159 @@
+/**
+ * `npm run bench`: boot and write benchmarks of the three disk backends, side by side in one
+ * run, in headless Debian Chromium against the production lab server. Not a test: it prints
+ * what it measures and the targets next to it, and fails only if a scenario cannot run.
+ *
+ *   (a) memory     the whole image downloaded first (the reference)
+ *   (b) v86-async  v86's own async Range-request disk
+ *   (c) union      the union block device (root over HTTP Range, leaf in IndexedDB)
+ *
+ * Each cold boot gets a new browser profile (no HTTP cache, no IndexedDB). The warm boot opens
+ * (c) again on the profile of its cold boot. The write test runs `dd` of 32 MiB + `sync` in
+ * the guest. Results go to stdout and bench-results/latest.md.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext } from 'playwright-core';
+import type { DiskMode, DiskStats } from '../../lib/lab/disk-backends';
+import { chromiumArgs, chromiumExecutable } from '../../playwright.config';
+import { DEFAULT_IMAGE_ID } from '../e2e/support/default-image';
+import { LabPage } from '../e2e/support/lab-page';
+import { LabServer } from '../e2e/support/servers';
+
+interface BootResult {
+  label: string;
+  mode: DiskMode;
+  bootToPromptMs: number;
+  pageToPromptMs: number;
+  stats: DiskStats;
+  /** Bytes that crossed the network for the image (Resource Timing transferSize; 0 = HTTP cache). */
+  networkBytes: number;
+}
+
+interface WriteResult {
+  label: string;
+  seconds: number;
+}
+
+const WRITE_MIB = 32;
+const profiles: string[] = [];
+
+async function openContext(profile: string): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(profile, { executablePath: chromiumExecutable, args: chromiumArgs, headless: true });
+}
+
+async function boot(context: BrowserContext, serverUrl: string, mode: DiskMode, label: string): Promise<{ lab: LabPage; result: BootResult }> {
+  const lab = new LabPage(await context.newPage(), serverUrl);
+  const startedAt = Date.now();
+  await lab.open(DEFAULT_IMAGE_ID, `?disk=${mode}`);
+  await lab.waitForStatus('running', 240_000);
+  const pageToPromptMs = Date.now() - startedAt;
+  const { snapshot, stats, networkBytes } = await lab.page.evaluate(() => {
+    const hook = window.leaflab!;
+    const imageEntries = (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).filter((entry) =>
+      entry.name.includes('/images/'),
+    );
+    return { snapshot: hook.snapshot(), stats: hook.stats(), networkBytes: imageEntries.reduce((sum, e) => sum + e.transferSize, 0) };
+  });
+  return { lab, result: { label, mode, bootToPromptMs: snapshot.bootToPromptMs ?? NaN, pageToPromptMs, stats, networkBytes } };
+}
+
+async function writeTest(lab: LabPage, label: string): Promise<WriteResult> {
+  const startedAt = Date.now();
+  await lab.run(`dd if=/dev/zero of=/root/bench.bin bs=1M count=${WRITE_MIB} 2>/dev/null && sync`, 600_000);
+  const seconds = (Date.now() - startedAt) / 1000;
+  await lab.run('rm /root/bench.bin && sync', 120_000);
+  return { label, seconds };
+}
+
+function newProfile(): string {
+  const profile = mkdtempSync(path.join(tmpdir(), 'leaflab-bench-'));
+  profiles.push(profile);
+  return profile;
+}
+
+const MIB = 1024 * 1024;
+const mib = (bytes: number) => (bytes / MIB).toFixed(2);
+const ratio = (value: number, reference: number) => (reference > 0 ? `${(value / reference).toFixed(2)}×` : '–');
+
+function bootTable(results: BootResult[]): string {
+  const reference = results[0]!;
+  const rows = results.map((r) => {
+    const fetchedPerRead = r.stats.bytesRead > 0 ? (r.stats.bytesFetched / r.stats.bytesRead).toFixed(2) : '–';
+    return `| ${r.label} | ${(r.bootToPromptMs / 1000).toFixed(1)} | ${ratio(r.bootToPromptMs, reference.bootToPromptMs)} | ${(r.pageToPromptMs / 1000).toFixed(1)} | ${mib(r.stats.bytesFetched)} | ${ratio(r.stats.bytesFetched, reference.stats.bytesFetched)} | ${mib(r.networkBytes)} | ${r.stats.requests} | ${mib(r.stats.bytesRead)} | ${fetchedPerRead} |`;
+  });
+  return [
+    '| boot | boot → prompt (s) | vs (a) | page → prompt (s) | fetched (MiB) | vs (a) | over the network (MiB) | requests | guest read (MiB) | fetched / guest read |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows,
+  ].join('\n');
+}
+
+function writeTable(results: WriteResult[]): string {
+  const reference = results[0]!;
+  const rows = results.map((r) => {
+    const throughput = WRITE_MIB / r.seconds;
+    return `| ${r.label} | ${r.seconds.toFixed(1)} | ${throughput.toFixed(1)} | ${ratio(throughput, WRITE_MIB / reference.seconds)} |`;
+  });
+  return [`| dd ${WRITE_MIB} MiB + sync | seconds | MiB/s | throughput vs (a) |`, '|---|---:|---:|---:|', ...rows].join('\n');
+}
+
+async function main(): Promise<void> {
+  const server = await LabServer.start({});
+  const boots: BootResult[] = [];
+  const writes: WriteResult[] = [];
+  try {
+    console.log(`bench: lab server at ${server.url}; each scenario boots a real guest (about a minute each)`);
+
+    let context = await openContext(newProfile());
+    const memory = await boot(context, server.url, 'memory', '(a) memory, cold');
+    boots.push(memory.result);
+    writes.push(await writeTest(memory.lab, '(a) memory'));
+    await context.close();
+
+    context = await openContext(newProfile());
+    boots.push((await boot(context, server.url, 'v86-async', '(b) v86 async, cold')).result);
+    await context.close();
+
+    const unionProfile = newProfile();
+    context = await openContext(unionProfile);
+    boots.push((await boot(context, server.url, 'union', '(c) union, cold')).result);
+    await context.close();
+
+    context = await openContext(unionProfile);
+    const warm = await boot(context, server.url, 'union', '(c) union, warm');
+    boots.push(warm.result);
+    writes.push(await writeTest(warm.lab, '(c) union'));
+    await context.close();
+  } finally {
+    await server.stop();
+    for (const profile of profiles) rmSync(profile, { recursive: true, force: true });
+  }
+
+  const cold = boots[2]!;
+  const targets = [
+    `- (c) cold boot fetched ${(cold.stats.bytesFetched / cold.stats.bytesRead).toFixed(2)}× the bytes the guest read (target ≤ 1.3×)`,
+    `- (c) cold boot made ${cold.stats.requests} requests (target ≤ 40)`,
+    `- (c) cold boot to prompt took ${ratio(cold.bootToPromptMs, boots[0]!.bootToPromptMs)} the time of (a) (target ≤ 1.15×)`,
+    `- (c) write throughput is ${ratio(writes[0]!.seconds, writes[1]!.seconds)} that of (a) (target ≥ 0.5×)`,
+  ];
+  const report = [
+    `Leaflab bench, ${new Date().toISOString()}, image ${DEFAULT_IMAGE_ID}, headless Chromium`,
+    '',
+    bootTable(boots),
+    '',
+    writeTable(writes),
+    '',
+    ...targets,
+    '',
+  ].join('\n');
+  console.log(`\n${report}`);
+  mkdirSync('bench-results', { recursive: true });
+  writeFileSync(path.join('bench-results', 'latest.md'), report);
+}
+
+main().catch((error: unknown) => {
+  console.error(`bench failed: ${(error as Error).stack ?? String(error)}`);
+  process.exit(1);
+});
