@@ -19,7 +19,7 @@ type Params = Promise<{ imageId: string }>;
 type SearchParams = Promise<Record<string, string | string[] | undefined>>;
 
 /** The disk a lab uses unless `?disk=` names another (see lib/lab/disk-backends.ts). */
-const DEFAULT_DISK_MODE: DiskMode = 'v86-async';
+const DEFAULT_DISK_MODE: DiskMode = 'union';
 
 export async function generateMetadata({ params }: { params: Params }): Promise<Metadata> {
   const { imageId } = await params;
