@@ -62,7 +62,7 @@ export function emptyDiskStats(diskMode: DiskMode): DiskStats {
   return { diskMode, bytesFetched: 0, requests: 0, reads: 0, writes: 0, bytesRead: 0, bytesWritten: 0, ...NO_UNION_STATS };
 }
 
-/** Counts guest I/O from v86's IDE events and traffic from Resource Timing. */
+/** Counts guest I/O from v86's IDE events. */
 class IdeCounters {
   readonly ide = { reads: 0, writes: 0, bytesRead: 0, bytesWritten: 0 };
   count(kind: 'read' | 'write', byteCount: number): void {
@@ -80,16 +80,19 @@ function absoluteUrl(url: string): string {
   return new URL(url, location.href).href;
 }
 
-function v86AsyncBackend(image: PublishedImage): DiskBackend {
-  const meter = new NetworkMeter(absoluteUrl(image.url));
+/**
+ * A backend whose disk is v86's own (async Range disk, or a buffer in memory): traffic is
+ * counted from Resource Timing, guest I/O from v86's IDE events.
+ */
+function meteredBackend(mode: 'v86-async' | 'memory', hda: NonNullable<V86Options['hda']>, meter: NetworkMeter): DiskBackend {
   const counters = new IdeCounters();
   return {
-    mode: 'v86-async',
-    hda: { url: image.url, async: true, size: image.sizeBytes },
+    mode,
+    hda,
     restoredSectors: 0,
     stats: () => {
       meter.flush();
-      return { diskMode: 'v86-async', ...meter.counters, ...counters.ide, ...NO_UNION_STATS };
+      return { diskMode: mode, ...meter.counters, ...counters.ide, ...NO_UNION_STATS };
     },
     countIde: (kind, byteCount) => counters.count(kind, byteCount),
     onError: () => {},
@@ -97,25 +100,18 @@ function v86AsyncBackend(image: PublishedImage): DiskBackend {
   };
 }
 
+function v86AsyncBackend(image: PublishedImage): DiskBackend {
+  return meteredBackend('v86-async', { url: image.url, async: true, size: image.sizeBytes }, new NetworkMeter(absoluteUrl(image.url)));
+}
+
 async function memoryBackend(image: PublishedImage, onProgress: (loadedBytes: number) => void, signal: AbortSignal): Promise<DiskBackend> {
   const meter = new NetworkMeter(absoluteUrl(image.url));
-  const counters = new IdeCounters();
   const buffer = await fetchWithProgress(image.url, onProgress, signal);
   if (buffer.byteLength !== image.sizeBytes) {
+    meter.disconnect();
     throw new Error(`The disk image at ${image.url} is ${buffer.byteLength} bytes, but the catalog says ${image.sizeBytes}.`);
   }
-  return {
-    mode: 'memory',
-    hda: { buffer },
-    restoredSectors: 0,
-    stats: () => {
-      meter.flush();
-      return { diskMode: 'memory', ...meter.counters, ...counters.ide, ...NO_UNION_STATS };
-    },
-    countIde: (kind, byteCount) => counters.count(kind, byteCount),
-    onError: () => {},
-    close: async () => meter.disconnect(),
-  };
+  return meteredBackend('memory', { buffer }, meter);
 }
 
 async function unionBackend(image: PublishedImage, workspace: string): Promise<DiskBackend> {
