@@ -114,7 +114,53 @@ async function memoryBackend(image: PublishedImage, onProgress: (loadedBytes: nu
   return meteredBackend('memory', { buffer }, meter);
 }
 
+/** How long a lab waits for another tab (or a closing session of this one) to let go of a workspace. */
+const WORKSPACE_LOCK_WAIT_MS = 3000;
+
+export class WorkspaceBusyError extends Error {
+  constructor(imageId: string, workspace: string) {
+    super(
+      `Workspace "${workspace}" of image "${imageId}" is open in another tab or window of this browser. ` +
+        'One machine at a time can use a workspace, or their writes would overwrite each other: ' +
+        'close the other tab, then reload this one.',
+    );
+    this.name = 'WorkspaceBusyError';
+  }
+}
+
+/**
+ * Holds the browser-wide Web Lock of a workspace until the returned release is called. Two
+ * tabs writing one leaf would interleave their guests' writes into one corrupt disk, so the
+ * second tab is refused. It waits briefly first: a session of this tab that is closing (a
+ * reset, React's development double mount) may still hold the lock for a moment.
+ */
+async function holdWorkspaceLock(imageId: string, workspace: string): Promise<() => void> {
+  if (typeof navigator === 'undefined' || !navigator.locks) return () => {}; // no Web Locks: no guard
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const acquired = new Promise<void>((resolve, reject) => {
+    navigator.locks
+      .request(`leaflab-workspace:${imageId}:${workspace}`, { signal: AbortSignal.timeout(WORKSPACE_LOCK_WAIT_MS) }, () => {
+        resolve();
+        return held;
+      })
+      .catch((error: unknown) => reject((error as Error).name === 'TimeoutError' ? new WorkspaceBusyError(imageId, workspace) : error));
+  });
+  await acquired;
+  return release;
+}
+
 async function unionBackend(image: PublishedImage, workspace: string): Promise<DiskBackend> {
+  const releaseLock = await holdWorkspaceLock(image.id, workspace);
+  try {
+    return await openUnionDisk(image, workspace, releaseLock);
+  } catch (error) {
+    releaseLock();
+    throw error;
+  }
+}
+
+async function openUnionDisk(image: PublishedImage, workspace: string, releaseLock: () => void): Promise<DiskBackend> {
   const root = new RangeSource({
     url: image.url,
     sizeBytes: image.sizeBytes,
@@ -152,7 +198,7 @@ async function unionBackend(image: PublishedImage, workspace: string): Promise<D
     },
     countIde: () => {}, // the device counts its own I/O
     onError: (listener) => void adapter.onError(listener),
-    close: () => device.close(),
+    close: () => device.close().finally(releaseLock),
   };
 }
 
