@@ -5,20 +5,23 @@ import { LabPage } from './support/lab-page';
 /**
  * A full storage quota must not lose or half-write anything: the union disk pauses the machine
  * with a message that says what to do, and after a reload (with room again) the workspace
- * holds exactly what was committed before. Chromium's quota is lowered through DevTools.
+ * holds exactly what was committed before. Chromium's quota is lowered through DevTools before
+ * the lab opens its database: a connection that is already open may keep the quota it saw.
  */
+const QUOTA_BYTES = 4 * 1024 * 1024;
+
 test('when the storage quota is exhausted the machine pauses with a clear message and nothing is lost', async ({ page, baseURL }) => {
+  const origin = new URL(baseURL!).origin;
+  await page.goto('/');
+  const devtools = await page.context().newCDPSession(page);
+  await devtools.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: QUOTA_BYTES });
+
   const lab = new LabPage(page);
   await lab.open(DEFAULT_IMAGE_ID, '?disk=union');
   await lab.waitForPrompt();
   await lab.run('echo saved-before-the-quota > /root/saved.txt; sync');
 
-  const devtools = await page.context().newCDPSession(page);
-  const origin = new URL(baseURL!).origin;
-  const { usage = 0 } = await page.evaluate(() => navigator.storage.estimate());
-  await devtools.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: usage + 1024 * 1024 });
-
-  // 16 MiB cannot fit in the 1 MiB left.
+  // 16 MiB cannot fit in a 4 MiB quota.
   await page.evaluate(() => window.leaflab!.sendSerial('dd if=/dev/urandom of=/root/big.bin bs=1M count=16; sync\n'));
   await page.waitForFunction(() => window.leaflab?.status === 'error', undefined, { timeout: 120_000, polling: 250 });
   const snapshot = await page.evaluate(() => window.leaflab!.snapshot());
