@@ -15,7 +15,7 @@ export function SerialConsole({ session }: { session: LabSession }) {
     let cleanup = () => {};
     void import('@xterm/xterm').then(({ Terminal }) => {
       if (disposed) return;
-      const terminal = new Terminal({ convertEol: true, rows: 25, cols: 90, fontSize: 13, scrollback: 5000, cursorBlink: true });
+      const terminal = new Terminal({ convertEol: true, rows: 25, cols: 80, fontSize: 13, scrollback: 5000, cursorBlink: true });
       terminal.open(container);
       // Replay what was printed before the terminal existed, then follow new output.
       terminal.write(session.serial.all());
