@@ -171,14 +171,8 @@ export class RangeSource implements RootSource {
 
     const firstChunk = Math.floor(offsetBytes / this.chunkSizeBytes);
     const lastChunk = Math.floor((offsetBytes + lengthBytes - 1) / this.chunkSizeBytes);
-    // Copies the part of chunks [fromChunk, toChunk] that this read wants out of `bytes`,
-    // which holds chunks starting at `bytesFirstChunk`.
-    const copy = (bytes: Uint8Array, bytesFirstChunk: number, fromChunk: number, toChunk: number) => {
-      const bytesStart = bytesFirstChunk * this.chunkSizeBytes;
-      const start = Math.max(offsetBytes, fromChunk * this.chunkSizeBytes);
-      const end = Math.min(offsetBytes + lengthBytes, (toChunk + 1) * this.chunkSizeBytes);
-      out.set(bytes.subarray(start - bytesStart, end - bytesStart), start - offsetBytes);
-    };
+    const copy = (bytes: Uint8Array, bytesFirstChunk: number, fromChunk: number, toChunk: number) =>
+      this.copyChunks(out, offsetBytes, bytes, bytesFirstChunk, fromChunk, toChunk);
 
     const pending: Array<Promise<void>> = [];
     let windowChunks: number | undefined;
@@ -226,23 +220,35 @@ export class RangeSource implements RootSource {
       if (!this.zeroChunks.has(chunkIndex) && !this.cache.has(chunkIndex)) return undefined;
     }
     for (let chunkIndex = firstChunk; chunkIndex <= lastChunk; chunkIndex += 1) {
-      if (this.zeroChunks.has(chunkIndex)) {
+      const cached = this.cache.get(chunkIndex);
+      if (cached) {
+        this.stats.cacheHits += 1;
+        this.copyChunks(out, offsetBytes, cached, chunkIndex, chunkIndex, chunkIndex);
+      } else {
         this.stats.zeroChunkReads += 1; // `out` starts zeroed
-        continue;
       }
-      const cached = this.cache.get(chunkIndex)!;
-      this.stats.cacheHits += 1;
-      const chunkStart = chunkIndex * this.chunkSizeBytes;
-      const start = Math.max(offsetBytes, chunkStart);
-      const end = Math.min(offsetBytes + lengthBytes, chunkStart + this.chunkSizeBytes);
-      out.set(cached.subarray(start - chunkStart, end - chunkStart), start - offsetBytes);
     }
-    if (this.lastReadChunk !== undefined && firstChunk !== this.lastReadChunk && firstChunk !== this.lastReadChunk + 1) {
-      this.windowChunks = 1; // a jump: no longer a sequential scan
-    }
+    if (!this.continuesScan(firstChunk)) this.windowChunks = 1;
     this.lastReadChunk = lastChunk;
     this.prefetchAfter(lastChunk);
     return out;
+  }
+
+  /**
+   * Copies into `out` (which holds the bytes from `offsetBytes`) the part of chunks
+   * [fromChunk, toChunk] it wants, out of `bytes`, which holds chunks from `bytesFirstChunk`.
+   */
+  private copyChunks(out: Uint8Array, offsetBytes: number, bytes: Uint8Array, bytesFirstChunk: number, fromChunk: number, toChunk: number): void {
+    const bytesStart = bytesFirstChunk * this.chunkSizeBytes;
+    const start = Math.max(offsetBytes, fromChunk * this.chunkSizeBytes);
+    const end = Math.min(offsetBytes + out.length, (toChunk + 1) * this.chunkSizeBytes);
+    out.set(bytes.subarray(start - bytesStart, end - bytesStart), start - offsetBytes);
+  }
+
+  /** A read that starts where the previous one ended (same or next chunk) continues a sequential scan. */
+  private continuesScan(readFirstChunk: number): boolean {
+    const last = this.lastReadChunk;
+    return last !== undefined && (readFirstChunk === last || readFirstChunk === last + 1);
   }
 
   /**
@@ -271,9 +277,7 @@ export class RangeSource implements RootSource {
    * chunk, so random I/O never pays for bytes it did not ask for.
    */
   private readaheadWindow(readFirstChunk: number): number {
-    const last = this.lastReadChunk;
-    const sequential = last !== undefined && (readFirstChunk === last || readFirstChunk === last + 1);
-    this.windowChunks = sequential ? Math.min(this.windowChunks * 2, this.maxReadaheadChunks) : 1;
+    this.windowChunks = this.continuesScan(readFirstChunk) ? Math.min(this.windowChunks * 2, this.maxReadaheadChunks) : 1;
     return this.windowChunks;
   }
 
