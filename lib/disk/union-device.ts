@@ -228,34 +228,45 @@ export class UnionDevice {
     if (this.applyTail || lengthBytes === 0) return undefined;
     const firstSector = Math.floor(offsetBytes / SECTOR_SIZE_BYTES);
     const endSector = Math.ceil((offsetBytes + lengthBytes) / SECTOR_SIZE_BYTES);
-    const buffer = new Uint8Array((endSector - firstSector) * SECTOR_SIZE_BYTES);
-    const isPending = (sector: number) => this.queued.has(sector) || this.inflight?.has(sector) === true;
+    // Decide first, without side effects: a miss must leave the root's cache counters and
+    // readahead state to the asynchronous read that follows it.
     let pendingSectors = 0;
-    let rootSectors = 0;
-    for (let sector = firstSector; sector < endSector; ) {
-      if (isPending(sector)) {
-        sector += 1;
-        continue;
-      }
-      if (this.isLeafSector(sector)) return undefined;
-      let runEnd = sector + 1;
-      while (runEnd < endSector && !isPending(runEnd) && !this.isLeafSector(runEnd)) runEnd += 1;
-      const bytes = this.root.readIfCached(sector * SECTOR_SIZE_BYTES, (runEnd - sector) * SECTOR_SIZE_BYTES);
-      if (!bytes) return undefined;
-      buffer.set(bytes, (sector - firstSector) * SECTOR_SIZE_BYTES);
-      rootSectors += runEnd - sector;
-      sector = runEnd;
-    }
-    // Pending data last, newest first: the queued overlay over the batch being committed.
     for (let sector = firstSector; sector < endSector; sector += 1) {
-      const at = (sector - firstSector) * SECTOR_SIZE_BYTES;
-      if (this.queued.copySectorInto(sector, buffer, at) || this.inflight?.copySectorInto(sector, buffer, at)) pendingSectors += 1;
+      if (this.queued.has(sector) || this.inflight?.has(sector)) pendingSectors += 1;
+      else if (this.isLeafSector(sector) || this.root.layerOf(sector * SECTOR_SIZE_BYTES) === 'remote') return undefined;
     }
+    const rootSectors = endSector - firstSector - pendingSectors;
+
+    let bytes: Uint8Array | undefined;
+    if (pendingSectors === 0) {
+      // The common case on v86's hot path: the root's own bytes, one lookup, no extra copy.
+      bytes = this.root.readIfCached(offsetBytes, lengthBytes);
+    } else {
+      bytes = this.mergePendingInMemory(firstSector, endSector);
+      const startInBuffer = offsetBytes - firstSector * SECTOR_SIZE_BYTES;
+      if (bytes && (startInBuffer !== 0 || lengthBytes !== bytes.length)) bytes = bytes.slice(startInBuffer, startInBuffer + lengthBytes);
+    }
+    if (!bytes) return undefined;
     this.stats.reads += 1;
     this.stats.bytesRead += lengthBytes;
     this.emitIo('read', offsetBytes, lengthBytes, 0, pendingSectors, rootSectors);
-    const startInBuffer = offsetBytes - firstSector * SECTOR_SIZE_BYTES;
-    return startInBuffer === 0 && lengthBytes === buffer.length ? buffer : buffer.slice(startInBuffer, startInBuffer + lengthBytes);
+    return bytes;
+  }
+
+  /** Whole sectors [firstSector, endSector): the root's cached runs with pending sectors laid over them. */
+  private mergePendingInMemory(firstSector: number, endSector: number): Uint8Array | undefined {
+    const buffer = new Uint8Array((endSector - firstSector) * SECTOR_SIZE_BYTES);
+    for (let sector = firstSector; sector < endSector; sector += 1) {
+      const at = (sector - firstSector) * SECTOR_SIZE_BYTES;
+      if (this.queued.copySectorInto(sector, buffer, at) || this.inflight?.copySectorInto(sector, buffer, at)) continue;
+      let runEnd = sector + 1;
+      while (runEnd < endSector && !this.queued.has(runEnd) && !this.inflight?.has(runEnd)) runEnd += 1;
+      const rootBytes = this.root.readIfCached(sector * SECTOR_SIZE_BYTES, (runEnd - sector) * SECTOR_SIZE_BYTES);
+      if (!rootBytes) return undefined;
+      buffer.set(rootBytes, at);
+      sector = runEnd - 1;
+    }
+    return buffer;
   }
 
   /**
