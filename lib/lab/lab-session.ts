@@ -6,7 +6,6 @@
  */
 import type { V86, V86Options } from 'v86';
 import type { PublishedImage } from '../images/manifest';
-import { LeafBindingError, LeafStoreError } from '../disk';
 import { emptyDiskStats, openDiskBackend, type DiskBackend, type DiskMode, type DiskStats } from './disk-backends';
 import { fetchWithProgress } from './fetch-with-progress';
 import { loadV86 } from './load-v86';
@@ -15,9 +14,6 @@ import { SerialLog } from './serial-log';
 export type { DiskStats } from './disk-backends';
 export type LabStatus = 'loading' | 'booting' | 'running' | 'stopped' | 'error';
 
-/** What kind of error stopped the lab: the page offers a disk reset for the first two. */
-export type LabErrorKind = 'wrong-root' | 'storage' | 'other';
-
 export interface LabSnapshot {
   status: LabStatus;
   /** What is happening now, in words, for the progress indicator. */
@@ -25,7 +21,6 @@ export interface LabSnapshot {
   /** 0..1 when the current phase has a known size, undefined when it does not. */
   progress: number | undefined;
   error: string | undefined;
-  errorKind: LabErrorKind | undefined;
   /** Milliseconds from the start of this boot to the shell prompt, once seen. */
   bootToPromptMs: number | undefined;
   /** Sectors of earlier changes restored from this browser's workspace (union disk). */
@@ -37,7 +32,6 @@ export const INITIAL_SNAPSHOT: LabSnapshot = {
   phase: 'Starting',
   progress: undefined,
   error: undefined,
-  errorKind: undefined,
   bootToPromptMs: undefined,
   restoredSectors: 0,
 };
@@ -227,10 +221,8 @@ export class LabSession {
     if (this.abort.signal.aborted) return;
     void this.emulator?.stop();
     const message = error instanceof Error ? error.message : String(error);
-    const errorKind: LabErrorKind =
-      error instanceof LeafBindingError ? 'wrong-root' : error instanceof LeafStoreError ? 'storage' : 'other';
     const paused = this.emulator ? 'The virtual machine is paused. ' : '';
-    this.update({ status: 'error', phase: 'Stopped by an error', error: `${paused}${message}`, errorKind, progress: undefined });
+    this.update({ status: 'error', phase: 'Stopped by an error', error: `${paused}${message}`, progress: undefined });
   }
 
   private update(change: Partial<LabSnapshot>): void {
