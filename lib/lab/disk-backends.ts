@@ -117,7 +117,7 @@ async function memoryBackend(image: PublishedImage, onProgress: (loadedBytes: nu
 /** How long a lab waits for another tab (or a closing session of this one) to let go of a workspace. */
 const WORKSPACE_LOCK_WAIT_MS = 3000;
 
-export class WorkspaceBusyError extends Error {
+class WorkspaceBusyError extends Error {
   constructor(imageId: string, workspace: string) {
     super(
       `Workspace "${workspace}" of image "${imageId}" is open in another tab or window of this browser. ` +
@@ -217,7 +217,16 @@ export async function openDiskBackend(
   }
 }
 
-/** Discards a workspace's leaf: the next boot starts from the pristine root. */
+/**
+ * Discards a workspace's leaf: the next boot starts from the pristine root. Under the
+ * workspace's lock, like opening it: a tab that was refused the workspace must not delete the
+ * disk of the tab that has it open.
+ */
 export async function discardWorkspace(imageId: string, workspace: string): Promise<void> {
-  await new IdbLeafStore({ imageId, workspace }).destroy();
+  const releaseLock = await holdWorkspaceLock(imageId, workspace);
+  try {
+    await new IdbLeafStore({ imageId, workspace }).destroy();
+  } finally {
+    releaseLock();
+  }
 }

@@ -17,6 +17,17 @@ test('a workspace open in one tab is refused in a second tab until the first clo
   await expect(second.page.getByRole('alert').filter({ hasText: 'open in another tab' })).toBeVisible();
   expect(await second.serialOutput()).toBe(''); // no machine started on the shared disk
 
+  // Nor may the refused tab reset the disk the first tab is using.
+  const dialogs: string[] = [];
+  second.page.on('dialog', (dialog) => {
+    dialogs.push(dialog.message());
+    void dialog.accept();
+  });
+  await second.click('Reset disk');
+  await expect.poll(() => dialogs.length).toBe(2); // the confirmation, then the refusal
+  expect(dialogs[1]).toContain('open in another tab');
+  expect(await first.run('echo first-tab-still-$((2+2))')).toContain('first-tab-still-4');
+
   await first.page.close();
   await second.reload();
   await second.waitForPrompt();
