@@ -1,6 +1,7 @@
 import Link from 'next/link';
 import { formatBytes } from '@/lib/format';
 import { loadCatalog } from '@/lib/server/catalog';
+import { CatalogWorkspaces } from './components/catalog-workspaces';
 import { Notice } from './components/notice';
 
 export const dynamic = 'force-dynamic';
@@ -31,6 +32,7 @@ export default async function CatalogPage() {
                   {formatBytes(image.sizeBytes)} disk · {image.boot.memoryMiB} MiB RAM ·{' '}
                   <span title={image.sha256}>sha256 {image.sha256.slice(0, 12)}…</span>
                 </p>
+                <CatalogWorkspaces imageId={image.id} />
                 <Link className="button primary" href={`/lab/${image.id}`}>
                   Open lab
                 </Link>

@@ -217,6 +217,11 @@ link_applets "$RFS"
 for d in "$WORK"/busybox/usr/share/doc/* "$WORK"/kernel/usr/share/doc/*; do   # licences
   install -D -m 0644 "$d/copyright" "$RFS/usr/share/doc/$(basename "$d")/copyright"
 done
+# A large file that nothing reads at boot: the walk-through reads it to show root chunks
+# being fetched on demand (about 10 MiB of numbered lines, the same bytes every build).
+mkdir -p "$RFS/usr/share/leaflab"
+seq -f 'line %07g of the Leaflab sample file: reading it fetches the root image on demand' 1 120000 \
+  >"$RFS/usr/share/leaflab/sample.txt"
 normalize "$RFS"
 
 # --- p1: FAT16 with syslinux, kernel, initramfs (built as a separate file) ---

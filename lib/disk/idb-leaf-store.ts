@@ -8,6 +8,7 @@ import {
   assertBlockRecords,
   LeafStoreError,
   parseLeafMeta,
+  SECTOR_SIZE_BYTES,
   type LeafBlockRecord,
   type LeafMeta,
   type LeafStore,
@@ -25,27 +26,38 @@ interface LeafDbSchema extends DBSchema {
 const DB_VERSION = 1;
 const META_KEY = 'meta';
 
-export function leafDatabaseName(imageId: string, workspace: string): string {
-  return `leaflab-leaf:${imageId}:${workspace}`;
+function createLeafSchema(db: IDBDatabase): void {
+  db.createObjectStore('meta');
+  db.createObjectStore('blocks');
+  db.createObjectStore('sectorMap');
+}
+
+export function leafDatabaseName(imageId: string, storageId: string): string {
+  return `leaflab-leaf:${imageId}:${storageId}`;
 }
 
 export interface IdbLeafStoreOptions {
   imageId: string;
-  /** Names the workspace within the image (e.g. "default"). */
-  workspace: string;
+  /** Names the leaf's database within the image (a workspace's fixed storage id, e.g. "default"). */
+  storageId: string;
+  /** The workspace's name as the user knows it, for messages. Default: the storage id. */
+  workspaceName?: string;
   /** Injectable for tests (fake-indexeddb). Default `globalThis.indexedDB`. */
   indexedDB?: IDBFactory;
 }
 
 export class IdbLeafStore implements LeafStore {
+  /** For messages: `"<workspace>" of image <id>`. */
   readonly name: string;
+  readonly databaseName: string;
   private readonly factory: IDBFactory | undefined;
   private db: IDBPDatabase<LeafDbSchema> | undefined;
   /** Why the connection went away under us (another tab's reset, storage cleared). */
   private lost: LeafStoreError | undefined;
 
   constructor(options: IdbLeafStoreOptions) {
-    this.name = leafDatabaseName(options.imageId, options.workspace);
+    this.databaseName = leafDatabaseName(options.imageId, options.storageId);
+    this.name = `"${options.workspaceName ?? options.storageId}" of image ${options.imageId}`;
     this.factory = options.indexedDB ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB;
   }
 
@@ -53,17 +65,13 @@ export class IdbLeafStore implements LeafStore {
     const factory = this.requireFactory();
     let request: IDBOpenDBRequest;
     try {
-      request = factory.open(this.name, DB_VERSION);
+      request = factory.open(this.databaseName, DB_VERSION);
     } catch (error) {
       throw toLeafStoreError(error, 'opening', this.name);
     }
     request.addEventListener('upgradeneeded', (event) => {
       const db = request.result;
-      if (event.oldVersion < 1) {
-        db.createObjectStore('meta');
-        db.createObjectStore('blocks');
-        db.createObjectStore('sectorMap');
-      }
+      if (event.oldVersion < 1) createLeafSchema(db);
     });
     const opened = wrap(request) as unknown as Promise<IDBPDatabase<LeafDbSchema>>;
     const blocked = new Promise<never>((_, reject) => {
@@ -213,7 +221,7 @@ export class IdbLeafStore implements LeafStore {
   async destroy(): Promise<void> {
     const factory = this.requireFactory();
     this.close();
-    const request = factory.deleteDatabase(this.name);
+    const request = factory.deleteDatabase(this.databaseName);
     const deleted = wrap(request) as unknown as Promise<unknown>;
     const blocked = new Promise<never>((_, reject) => {
       request.addEventListener('blocked', () =>
@@ -257,6 +265,47 @@ export class IdbLeafStore implements LeafStore {
   }
 }
 
+export interface LeafUsage {
+  /** Leaf blocks stored, and about how many bytes they and their sector map take. */
+  blockCount: number;
+  approximateBytes: number;
+}
+
+/**
+ * What a leaf holds, without opening it as a disk: for the workspace list and the storage
+ * panel. Browsers report usage per site, not per database, so this counts the leaf's own
+ * bytes (blocks and sector map); IndexedDB's overhead is not included. A leaf that was never
+ * written (no database yet) holds nothing, and is not created by measuring it.
+ */
+export async function measureLeafStore(options: IdbLeafStoreOptions): Promise<LeafUsage> {
+  const factory = options.indexedDB ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB;
+  const databaseName = leafDatabaseName(options.imageId, options.storageId);
+  const empty: LeafUsage = { blockCount: 0, approximateBytes: 0 };
+  if (!factory) return empty;
+  if (typeof factory.databases === 'function') {
+    const existing = await factory.databases();
+    if (!existing.some((info) => info.name === databaseName)) return empty;
+  }
+  const request = factory.open(databaseName, DB_VERSION);
+  // Only reached where databases() is missing and the leaf does not exist: create the same
+  // empty schema open() would, so the leaf stays openable.
+  request.addEventListener('upgradeneeded', (event) => {
+    if (event.oldVersion < 1) createLeafSchema(request.result);
+  });
+  const db = (await wrap(request)) as unknown as IDBPDatabase<LeafDbSchema>;
+  // A reset or delete in another tab must not wait for this short look.
+  db.addEventListener('versionchange', () => db.close());
+  try {
+    const tx = db.transaction(['meta', 'blocks'], 'readonly');
+    const [meta, blockCount] = await Promise.all([tx.objectStore('meta').get(META_KEY), tx.objectStore('blocks').count(), tx.done]);
+    const blockSizeBytes = meta?.blockSizeBytes ?? 0;
+    const bitmapBytes = Math.ceil(blockSizeBytes / SECTOR_SIZE_BYTES / 8);
+    return { blockCount, approximateBytes: blockCount * (blockSizeBytes + bitmapBytes) };
+  } finally {
+    db.close();
+  }
+}
+
 /** Maps an IndexedDB failure to what the user can do about it. */
 export function toLeafStoreError(error: unknown, action: string, storeName: string): LeafStoreError {
   if (error instanceof LeafStoreError) return error;
@@ -268,7 +317,8 @@ export function toLeafStoreError(error: unknown, action: string, storeName: stri
       return new LeafStoreError(
         'quota',
         `The browser's storage quota is exhausted, so ${action} workspace ${storeName} failed and the latest ` +
-          'changes were not saved. Free space (reset unused workspaces, clear other site data) or download the disk.',
+          'changes were not saved. Everything saved before is kept. Free space (delete workspaces you no longer need ' +
+          'in the Workspaces panel, or clear other sites\' data), then reload the page.',
         options,
       );
     case 'AbortError':

@@ -7,8 +7,8 @@ export { LruByteCache } from './lru-cache';
 export { LeafStoreError, LEAF_FORMAT_VERSION, SECTOR_SIZE_BYTES } from './leaf-store';
 export type { LeafStore, LeafMeta, LeafBlockRecord, LeafStoreErrorKind, RootIdentity } from './leaf-store';
 export { MemoryLeafStore, MemoryLeafBacking } from './memory-leaf-store';
-export { IdbLeafStore, leafDatabaseName } from './idb-leaf-store';
-export type { IdbLeafStoreOptions } from './idb-leaf-store';
+export { IdbLeafStore, leafDatabaseName, measureLeafStore } from './idb-leaf-store';
+export type { IdbLeafStoreOptions, LeafUsage } from './idb-leaf-store';
 export { LeafBindingError } from './leaf-binding';
 export { UnionDevice, DEFAULT_BLOCK_SIZE_BYTES } from './union-device';
 export type {

@@ -13,8 +13,9 @@ export class LeafBindingError extends Error {
     super(
       `Workspace ${storeName} was made on image ${describeRoot(leafRoot)}, but the image served now is ` +
         `${describeRoot(servedRoot)}. Its changes only make sense on the image they were made on, so ` +
-        'Leaflab will not combine them with a different one. Reset the workspace to start fresh on the ' +
-        'current image (its changes are discarded; download the disk first to keep them), or open the image version it was made on.',
+        'Leaflab will not combine them with a different one. "Reset disk" starts this workspace fresh on the ' +
+        'current image (its changes are discarded); or leave it untouched, work in another workspace, and open it again ' +
+        'where the image version it was made on is served.',
     );
     this.name = 'LeafBindingError';
   }

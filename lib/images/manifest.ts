@@ -21,6 +21,12 @@ export interface BootSettings {
   acpi: boolean;
 }
 
+/** What v86 and the guest accept; a manifest or a share link outside these is refused. */
+export const BOOT_LIMITS = {
+  memoryMiB: { min: 16, max: 2048 },
+  vgaMemoryMiB: { min: 1, max: 256 },
+} as const;
+
 export interface PartitionInfo {
   index: number;
   type: string;
@@ -108,8 +114,11 @@ export function parseManifest(value: unknown, source: string): ImageManifest {
 
   if (!isRecord(boot)) return fail('"boot" must be an object');
   const { memoryMiB, vgaMemoryMiB, acpi } = boot;
-  if (!isCount(memoryMiB) || memoryMiB < 16 || memoryMiB > 2048) fail('"boot.memoryMiB" must be 16..2048');
-  if (!isCount(vgaMemoryMiB) || vgaMemoryMiB < 1 || vgaMemoryMiB > 256) fail('"boot.vgaMemoryMiB" must be 1..256');
+  const { memoryMiB: memoryLimits, vgaMemoryMiB: vgaLimits } = BOOT_LIMITS;
+  if (!isCount(memoryMiB) || memoryMiB < memoryLimits.min || memoryMiB > memoryLimits.max)
+    fail(`"boot.memoryMiB" must be ${memoryLimits.min}..${memoryLimits.max}`);
+  if (!isCount(vgaMemoryMiB) || vgaMemoryMiB < vgaLimits.min || vgaMemoryMiB > vgaLimits.max)
+    fail(`"boot.vgaMemoryMiB" must be ${vgaLimits.min}..${vgaLimits.max}`);
   if (typeof acpi !== 'boolean') fail('"boot.acpi" must be true or false');
 
   const parsedPartitions: PartitionInfo[] = [];

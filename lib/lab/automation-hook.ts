@@ -6,6 +6,8 @@ import type { DiskStats, LabSession, LabSnapshot, LabStatus } from './lab-sessio
 
 export interface LeaflabHook {
   readonly imageId: string;
+  /** The workspace this machine's disk belongs to: its name and the storage id of its leaf. */
+  readonly workspace: { name: string; storageId: string };
   readonly status: LabStatus;
   snapshot(): LabSnapshot;
   /** Everything the serial console printed so far (UTF-8 decoded). */
@@ -26,6 +28,7 @@ declare global {
 export function installAutomationHook(session: LabSession): () => void {
   const hook: LeaflabHook = {
     imageId: session.image.id,
+    workspace: { ...session.options.workspace },
     get status() {
       return session.snapshot().status;
     },

@@ -9,6 +9,7 @@
 import type { V86Options } from 'v86';
 import type { PublishedImage } from '../images/manifest';
 import { IdbLeafStore, RangeSource, UnionDevice, V86DiskAdapter } from '../disk';
+import { holdWorkspaceLock } from '../workspaces/workspace-lock';
 import { fetchWithProgress } from './fetch-with-progress';
 import { NetworkMeter } from './network-meter';
 
@@ -18,9 +19,6 @@ export type DiskMode = (typeof DISK_MODES)[number];
 export function isDiskMode(value: string): value is DiskMode {
   return (DISK_MODES as readonly string[]).includes(value);
 }
-
-/** The workspace every lab uses until workspaces can be chosen. */
-export const DEFAULT_WORKSPACE = 'default';
 
 export interface DiskStats {
   diskMode: DiskMode;
@@ -44,6 +42,8 @@ export interface DiskBackend {
   readonly mode: DiskMode;
   /** What goes into v86's `hda` option. */
   readonly hda: NonNullable<V86Options['hda']> | V86DiskAdapter;
+  /** The union device itself (union only): the block map reads its layers and I/O. */
+  readonly device?: UnionDevice;
   /** Sectors of earlier changes found in the leaf when it was opened (union only). */
   readonly restoredSectors: number;
   stats(): DiskStats;
@@ -114,44 +114,14 @@ async function memoryBackend(image: PublishedImage, onProgress: (loadedBytes: nu
   return meteredBackend('memory', { buffer }, meter);
 }
 
-/** How long a lab waits for another tab (or a closing session of this one) to let go of a workspace. */
-const WORKSPACE_LOCK_WAIT_MS = 3000;
-
-class WorkspaceBusyError extends Error {
-  constructor(imageId: string, workspace: string) {
-    super(
-      `Workspace "${workspace}" of image "${imageId}" is open in another tab or window of this browser. ` +
-        'One machine at a time can use a workspace, or their writes would overwrite each other: ' +
-        'close the other tab, then reload this one.',
-    );
-    this.name = 'WorkspaceBusyError';
-  }
+/** The leaf a union disk opens: a workspace's name (for messages) and fixed storage id. */
+export interface WorkspaceRef {
+  name: string;
+  storageId: string;
 }
 
-/**
- * Holds the browser-wide Web Lock of a workspace until the returned release is called. Two
- * tabs writing one leaf would interleave their guests' writes into one corrupt disk, so the
- * second tab is refused. It waits briefly first: a session of this tab that is closing (a
- * reset, React's development double mount) may still hold the lock for a moment.
- */
-async function holdWorkspaceLock(imageId: string, workspace: string): Promise<() => void> {
-  if (typeof navigator === 'undefined' || !navigator.locks) return () => {}; // no Web Locks: no guard
-  let release!: () => void;
-  const held = new Promise<void>((resolve) => (release = resolve));
-  const acquired = new Promise<void>((resolve, reject) => {
-    navigator.locks
-      .request(`leaflab-workspace:${imageId}:${workspace}`, { signal: AbortSignal.timeout(WORKSPACE_LOCK_WAIT_MS) }, () => {
-        resolve();
-        return held;
-      })
-      .catch((error: unknown) => reject((error as Error).name === 'TimeoutError' ? new WorkspaceBusyError(imageId, workspace) : error));
-  });
-  await acquired;
-  return release;
-}
-
-async function unionBackend(image: PublishedImage, workspace: string): Promise<DiskBackend> {
-  const releaseLock = await holdWorkspaceLock(image.id, workspace);
+async function unionBackend(image: PublishedImage, workspace: WorkspaceRef): Promise<DiskBackend> {
+  const releaseLock = await holdWorkspaceLock(image.id, workspace.storageId, workspace.name);
   try {
     return await openUnionDisk(image, workspace, releaseLock);
   } catch (error) {
@@ -160,7 +130,7 @@ async function unionBackend(image: PublishedImage, workspace: string): Promise<D
   }
 }
 
-async function openUnionDisk(image: PublishedImage, workspace: string, releaseLock: () => void): Promise<DiskBackend> {
+async function openUnionDisk(image: PublishedImage, workspace: WorkspaceRef, releaseLock: () => void): Promise<DiskBackend> {
   const root = new RangeSource({
     url: image.url,
     sizeBytes: image.sizeBytes,
@@ -171,13 +141,14 @@ async function openUnionDisk(image: PublishedImage, workspace: string, releaseLo
   const device = await UnionDevice.open({
     root,
     rootIdentity: { id: image.id, sizeBytes: image.sizeBytes, sha256: image.sha256 },
-    store: new IdbLeafStore({ imageId: image.id, workspace }),
+    store: new IdbLeafStore({ imageId: image.id, storageId: workspace.storageId, workspaceName: workspace.name }),
   });
   const adapter = new V86DiskAdapter(device);
   const restoredSectors = device.counters.leafSectors;
   return {
     mode: 'union',
     hda: adapter,
+    device,
     restoredSectors,
     stats: () => {
       const { reads, writes, bytesRead, bytesWritten, leafSectors, leafBlocks, pendingWrites, root: rootCounters } = device.counters;
@@ -205,7 +176,7 @@ async function openUnionDisk(image: PublishedImage, workspace: string, releaseLo
 export async function openDiskBackend(
   mode: DiskMode,
   image: PublishedImage,
-  options: { workspace: string; signal: AbortSignal; onDownloadProgress: (loadedBytes: number) => void },
+  options: { workspace: WorkspaceRef; signal: AbortSignal; onDownloadProgress: (loadedBytes: number) => void },
 ): Promise<DiskBackend> {
   switch (mode) {
     case 'union':
@@ -214,19 +185,5 @@ export async function openDiskBackend(
       return v86AsyncBackend(image);
     case 'memory':
       return memoryBackend(image, options.onDownloadProgress, options.signal);
-  }
-}
-
-/**
- * Discards a workspace's leaf: the next boot starts from the pristine root. Under the
- * workspace's lock, like opening it: a tab that was refused the workspace must not delete the
- * disk of the tab that has it open.
- */
-export async function discardWorkspace(imageId: string, workspace: string): Promise<void> {
-  const releaseLock = await holdWorkspaceLock(imageId, workspace);
-  try {
-    await new IdbLeafStore({ imageId, workspace }).destroy();
-  } finally {
-    releaseLock();
   }
 }

@@ -5,8 +5,9 @@
  * `subscribe()`.
  */
 import type { V86, V86Options } from 'v86';
-import type { PublishedImage } from '../images/manifest';
-import { emptyDiskStats, openDiskBackend, type DiskBackend, type DiskMode, type DiskStats } from './disk-backends';
+import type { UnionDevice } from '../disk';
+import type { BootSettings, PublishedImage } from '../images/manifest';
+import { emptyDiskStats, openDiskBackend, type DiskBackend, type DiskMode, type DiskStats, type WorkspaceRef } from './disk-backends';
 import { fetchWithProgress } from './fetch-with-progress';
 import { loadV86 } from './load-v86';
 import { SerialLog } from './serial-log';
@@ -25,6 +26,8 @@ export interface LabSnapshot {
   bootToPromptMs: number | undefined;
   /** Sectors of earlier changes restored from this browser's workspace (union disk). */
   restoredSectors: number;
+  /** The disk is open (the block map can attach to it). */
+  diskReady: boolean;
 }
 
 export const INITIAL_SNAPSHOT: LabSnapshot = {
@@ -34,6 +37,7 @@ export const INITIAL_SNAPSHOT: LabSnapshot = {
   error: undefined,
   bootToPromptMs: undefined,
   restoredSectors: 0,
+  diskReady: false,
 };
 
 export interface LabAssets {
@@ -46,10 +50,15 @@ export interface LabAssets {
 
 export interface LabOptions {
   diskMode: DiskMode;
-  workspace: string;
+  /** The workspace whose leaf the union disk opens (unused by the other disk modes). */
+  workspace: WorkspaceRef;
+  /** The machine: memory, VGA memory, ACPI (the workspace's settings). */
+  boot: BootSettings;
 }
 
 const MIB = 1024 * 1024;
+/** PS/2 set-1 break codes of left Ctrl (0x1d) and left Alt (0x38). */
+const RELEASE_CTRL_ALT_SCANCODES = [0x9d, 0xb8];
 
 export class LabSession {
   readonly serial = new SerialLog();
@@ -60,6 +69,8 @@ export class LabSession {
   private state: LabSnapshot = INITIAL_SNAPSHOT;
   private bootStartedAtMs = 0;
   private destroyed: Promise<void> | undefined;
+  /** Whether the guest has the keyboard and mouse (see setInputCapture). */
+  private inputCaptured = false;
 
   constructor(
     readonly image: PublishedImage,
@@ -77,6 +88,11 @@ export class LabSession {
   subscribe(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** The union device once the disk is open (union mode only), for the block map. */
+  get unionDevice(): UnionDevice | undefined {
+    return this.disk?.device;
   }
 
   stats(): DiskStats {
@@ -110,22 +126,27 @@ export class LabSession {
       }
       this.disk = disk;
       disk.onError((error) => this.fail(error));
-      this.update({ phase: 'Starting the virtual machine', progress: undefined, restoredSectors: disk.restoredSectors });
+      this.update({ phase: 'Starting the virtual machine', progress: undefined, restoredSectors: disk.restoredSectors, diskReady: true });
 
       const options: V86Options = {
         wasm_fn: async (imports: WebAssembly.Imports) => (await WebAssembly.instantiate(wasm, imports)).instance.exports,
         bios: { buffer: bios },
         vga_bios: { buffer: vgaBios },
         hda: disk.hda as V86Options['hda'],
-        memory_size: this.image.boot.memoryMiB * MIB,
-        vga_memory_size: this.image.boot.vgaMemoryMiB * MIB,
-        acpi: this.image.boot.acpi,
+        memory_size: this.options.boot.memoryMiB * MIB,
+        vga_memory_size: this.options.boot.vgaMemoryMiB * MIB,
+        acpi: this.options.boot.acpi,
         screen: { container: this.screenContainer },
         disable_speaker: true,
         autostart: true,
       };
       const emulator = new v86Module.V86(options);
       this.emulator = emulator;
+      // Keyboard and mouse reach the guest only while the user captures them on the screen
+      // (see setInputCapture): otherwise v86 would take every key typed anywhere on the page,
+      // Tab included, and the page's controls could not be reached by keyboard. v86 creates
+      // its input adapters during its asynchronous start, so the state is applied once loaded.
+      emulator.add_listener('emulator-loaded', () => this.applyInputCapture());
       emulator.add_listener('serial0-output-byte', (byte: number) => this.serial.append(byte));
       // Later starts (resume, restart) are tracked by start()/restart() themselves.
       emulator.add_listener('emulator-started', () => {
@@ -159,6 +180,26 @@ export class LabSession {
     this.emulator.restart();
     if (this.state.status === 'stopped') await this.emulator.run();
     this.beginBoot();
+  }
+
+  /**
+   * Gives the guest the keyboard and mouse (true) or takes them back (false). On release the
+   * guest gets key-ups for Ctrl and Alt, which the release shortcut leaves pressed.
+   */
+  setInputCapture(captured: boolean): void {
+    if (!captured && this.inputCaptured) this.emulator?.keyboard_send_scancodes(RELEASE_CTRL_ALT_SCANCODES);
+    this.inputCaptured = captured;
+    this.applyInputCapture();
+  }
+
+  private applyInputCapture(): void {
+    this.emulator?.keyboard_set_enabled(this.inputCaptured);
+    this.emulator?.mouse_set_enabled(this.inputCaptured);
+  }
+
+  /** Scales the VGA output (fullscreen fits the screen to the display). */
+  setScreenScale(scale: number): void {
+    this.emulator?.screen_set_scale(scale, scale);
   }
 
   sendSerial(text: string): void {

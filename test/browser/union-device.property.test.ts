@@ -12,7 +12,7 @@ import { blockSizeArb, opArb, PINNED_CASES, runModel, type LeafHandle } from '..
 let workspaceCounter = 0;
 function realIdbLeaf(): LeafHandle {
   const workspace = `property-${Date.now()}-${(workspaceCounter += 1)}`;
-  return { kind: 'idb', openStore: () => new IdbLeafStore({ imageId: 'browser-test', workspace }) };
+  return { kind: 'idb', openStore: () => new IdbLeafStore({ imageId: 'browser-test', storageId: workspace }) };
 }
 
 describe('UnionDevice on real IndexedDB in Chromium', () => {

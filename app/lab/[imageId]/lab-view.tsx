@@ -1,33 +1,129 @@
 'use client';
 
-import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
-import type { PublishedImage } from '@/lib/images/manifest';
+import { useRouter } from 'next/navigation';
+import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import type { BootSettings, PublishedImage } from '@/lib/images/manifest';
 import { installAutomationHook } from '@/lib/lab/automation-hook';
-import { discardWorkspace, type DiskMode } from '@/lib/lab/disk-backends';
+import type { DiskMode } from '@/lib/lab/disk-backends';
 import { INITIAL_SNAPSHOT, LabSession, type LabAssets } from '@/lib/lab/lab-session';
+import {
+  DEFAULT_WORKSPACE_NAME,
+  deleteWorkspace,
+  discardWorkspaceChanges,
+  firstFreeWorkspaceName,
+  withWorkspaceRegistry,
+  WorkspaceRegistryError,
+  type WorkspaceRecord,
+} from '@/lib/workspaces';
+import { MachinePanel } from './machine-panel';
 import { SerialConsole } from './serial-console';
+import { ShareButton } from './share-button';
 import { StatsPanel } from './stats-panel';
 import { StatusBar } from './status-bar';
+import { StoragePanel } from './storage-panel';
+import { useWorkspaces } from './use-workspaces';
+import { VgaScreen } from './vga-screen';
+import { Walkthrough } from './walkthrough';
+import { WorkspacePanel } from './workspace-panel';
 
 interface LabViewProps {
   image: PublishedImage;
   assets: LabAssets;
   diskMode: DiskMode;
-  workspace: string;
+  /** The workspace the URL names (`?ws=`). */
+  workspaceName: string;
+  /** Set when the page was opened from a share link: boot these in a fresh workspace. */
+  sharedSettings: BootSettings | undefined;
 }
 
-/** The lab: one v86 machine booted from `image`, with its VGA screen, serial console and controls. */
-export function LabView({ image, assets, diskMode, workspace }: LabViewProps) {
+/** What a machine boots from: changes to any of these start a new session. */
+interface BootTarget {
+  name: string;
+  storageId: string;
+  settings: BootSettings;
+}
+
+function sameBootTarget(a: BootTarget | undefined, b: BootTarget): boolean {
+  return a !== undefined && a.storageId === b.storageId && JSON.stringify(a.settings) === JSON.stringify(b.settings);
+}
+
+/**
+ * The lab: the workspace the URL names, one v86 machine booted from it, and the panels around
+ * it. Workspace bookkeeping lives in lib/workspaces, the machine in LabSession; this component
+ * wires them to the page.
+ */
+export function LabView({ image: imageProp, assets: assetsProp, diskMode, workspaceName, sharedSettings }: LabViewProps) {
+  const router = useRouter();
+  // Every server render (a rename or switch changes the URL) hands over new but equal objects;
+  // the machine must only restart when the image or assets really change.
+  const imageKey = `${imageProp.id}:${imageProp.sha256}:${imageProp.url}`;
+  const assetsKey = JSON.stringify(assetsProp);
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  const image = useMemo(() => imageProp, [imageKey]);
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  const assets = useMemo(() => assetsProp, [assetsKey]);
   const screenRef = useRef<HTMLDivElement>(null);
+  const [workspace, setWorkspace] = useState<WorkspaceRecord>();
+  const [bootTarget, setBootTarget] = useState<BootTarget>();
+  const [createdNow, setCreatedNow] = useState(false);
+  const [workspaceError, setWorkspaceError] = useState<string>();
   const [session, setSession] = useState<LabSession>();
   // Bumped by "Reset disk": a new session boots on the pristine root.
   const [generation, setGeneration] = useState(0);
   const [resetting, setResetting] = useState(false);
+  const listing = useWorkspaces(image.id);
+  // A share link creates its workspace once, even if React runs the effect twice.
+  const shareHandled = useRef(false);
+
+  const diskQuery = diskMode === 'union' ? '' : `&disk=${diskMode}`;
+  const hrefOf = (name: string) => `/lab/${encodeURIComponent(image.id)}?ws=${encodeURIComponent(name)}${diskQuery}`;
+
+  // Resolve the workspace the URL names (creating it on first use), or make the fresh one a
+  // share link asks for and move the URL to it, so a reload reopens it instead of making another.
+  useEffect(() => {
+    let cancelled = false;
+    const resolve = async () => {
+      if (sharedSettings) {
+        if (shareHandled.current) return;
+        shareHandled.current = true;
+        const record = await withWorkspaceRegistry(async (registry) => {
+          const taken = new Set((await registry.list(image.id)).map((r) => r.name));
+          for (;;) {
+            try {
+              return await registry.create(image.id, firstFreeWorkspaceName('shared', taken), sharedSettings);
+            } catch (error) {
+              if (!(error instanceof WorkspaceRegistryError && error.kind === 'exists')) throw error;
+              taken.add(firstFreeWorkspaceName('shared', taken)); // another tab took it meanwhile
+            }
+          }
+        });
+        router.replace(hrefOf(record.name));
+        return;
+      }
+      const { record, created } = await withWorkspaceRegistry((registry) => registry.openOrCreate(image.id, workspaceName, image.boot));
+      if (cancelled) return;
+      setWorkspace(record);
+      setCreatedNow(created);
+      setWorkspaceError(undefined);
+      const target = { name: record.name, storageId: record.storageId, settings: record.settings };
+      setBootTarget((previous) => (sameBootTarget(previous, target) ? previous : target));
+    };
+    resolve().catch((error: unknown) => !cancelled && setWorkspaceError((error as Error).message));
+    return () => {
+      cancelled = true;
+    };
+    // hrefOf and router are stable for a given image and disk mode.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [image, workspaceName, sharedSettings]);
 
   useEffect(() => {
     const screen = screenRef.current;
-    if (!screen) return;
-    const created = new LabSession(image, assets, screen, { diskMode, workspace });
+    if (!screen || !bootTarget) return;
+    const created = new LabSession(image, assets, screen, {
+      diskMode,
+      workspace: { name: bootTarget.name, storageId: bootTarget.storageId },
+      boot: bootTarget.settings,
+    });
     const removeHook = installAutomationHook(created);
     setSession(created);
     void created.boot();
@@ -35,7 +131,7 @@ export function LabView({ image, assets, diskMode, workspace }: LabViewProps) {
       removeHook();
       void created.destroy();
     };
-  }, [image, assets, diskMode, workspace, generation]);
+  }, [image, assets, diskMode, bootTarget, generation]);
 
   const snapshot = useSyncExternalStore(
     (listener) => session?.subscribe(listener) ?? (() => {}),
@@ -47,12 +143,13 @@ export function LabView({ image, assets, diskMode, workspace }: LabViewProps) {
     const confirmed = window.confirm(
       'Reset the disk? Every change made in this workspace is discarded and the machine reboots on the original image.',
     );
-    if (!confirmed || !session) return;
+    if (!confirmed || !session || !workspace) return;
     setResetting(true);
     try {
       await session.destroy();
-      await discardWorkspace(image.id, workspace);
+      await discardWorkspaceChanges(workspace);
       setGeneration((n) => n + 1);
+      listing.refresh();
     } catch (error) {
       window.alert(`The disk could not be reset: ${(error as Error).message}`);
     } finally {
@@ -60,12 +157,57 @@ export function LabView({ image, assets, diskMode, workspace }: LabViewProps) {
     }
   }
 
+  async function createWorkspace(name: string) {
+    await withWorkspaceRegistry((registry) => registry.create(image.id, name, workspace?.settings ?? image.boot));
+    router.push(hrefOf(name));
+  }
+
+  async function renameWorkspace(record: WorkspaceRecord, newName: string) {
+    const renamed = await withWorkspaceRegistry((registry) => registry.rename(image.id, record.name, newName));
+    if (record.storageId === workspace?.storageId) {
+      setWorkspace(renamed);
+      router.replace(hrefOf(renamed.name));
+    }
+  }
+
+  async function removeWorkspace(record: WorkspaceRecord) {
+    const isCurrent = record.storageId === workspace?.storageId;
+    if (isCurrent) await session?.destroy();
+    await withWorkspaceRegistry((registry) => deleteWorkspace(registry, record));
+    if (isCurrent) {
+      const next = listing.workspaces.find((w) => w.record.storageId !== record.storageId)?.record.name ?? DEFAULT_WORKSPACE_NAME;
+      router.push(hrefOf(next));
+    }
+  }
+
+  async function applySettings(settings: BootSettings) {
+    if (!workspace) return;
+    const updated = await withWorkspaceRegistry((registry) => registry.updateSettings(image.id, workspace.name, settings));
+    setWorkspace(updated);
+    setBootTarget({ name: updated.name, storageId: updated.storageId, settings: updated.settings });
+  }
+
+  if (workspaceError) {
+    return (
+      <div className="lab">
+        <h1>{image.title}</h1>
+        <p className="error" role="alert">
+          {workspaceError}
+        </p>
+      </div>
+    );
+  }
+
+  const ready = snapshot.status === 'running';
   return (
     <div className="lab">
       <div className="lab-header">
         <div>
           <h1>{image.title}</h1>
-          <p className="meta">{image.description}</p>
+          <p className="meta">
+            Workspace <strong data-testid="workspace-name">{workspace?.name ?? workspaceName}</strong>
+            {createdNow && ' · new: it starts from the original image'}
+          </p>
         </div>
         <div className="controls" role="group" aria-label="Machine controls">
           <button type="button" onClick={() => void session?.start()} disabled={snapshot.status !== 'stopped'}>
@@ -82,29 +224,45 @@ export function LabView({ image, assets, diskMode, workspace }: LabViewProps) {
             Restart
           </button>
           {diskMode === 'union' && (
-            <button type="button" className="danger" onClick={() => void resetDisk()} disabled={resetting}>
+            <button type="button" className="danger" onClick={() => void resetDisk()} disabled={resetting || !workspace}>
               Reset disk
             </button>
           )}
+          {workspace && <ShareButton image={image} settings={workspace.settings} />}
         </div>
       </div>
       <StatusBar snapshot={snapshot} />
-      <div className="lab-panes">
-        <section className="pane" aria-label="VGA screen">
-          <h2>Screen</h2>
-          {/* v86 expects this structure: a text-mode layer and a graphics canvas. The key gives
-              every session (e.g. after a reset) a fresh one. */}
-          <div key={generation} ref={screenRef} className="vga-screen" data-testid="vga-screen">
-            <div className="vga-text" />
-            <canvas className="vga-canvas" />
+      <div className="lab-body">
+        <div className="lab-main">
+          <div className="lab-panes">
+            <VgaScreen screenRef={screenRef} session={session} generation={generation} />
+            <section className="pane" aria-label="Serial console pane">
+              <h2>Serial console</h2>
+              {session && <SerialConsole key={generation} session={session} />}
+            </section>
           </div>
-        </section>
-        <section className="pane" aria-label="Serial console pane">
-          <h2>Serial console</h2>
-          {session && <SerialConsole key={generation} session={session} />}
-        </section>
+        </div>
+        <aside className="lab-aside" aria-label="Lab panels">
+          {diskMode === 'union' && <Walkthrough session={session} ready={ready} onReset={() => void resetDisk()} />}
+        </aside>
       </div>
-      {session && <StatsPanel session={session} />}
+      <div className="lab-panels">
+        {diskMode === 'union' && (
+          <WorkspacePanel
+            current={workspace}
+            listing={listing}
+            hrefOf={hrefOf}
+            onCreate={createWorkspace}
+            onRename={renameWorkspace}
+            onDelete={removeWorkspace}
+          />
+        )}
+        {diskMode === 'union' && <StoragePanel listing={listing} />}
+        {workspace && (
+          <MachinePanel key={JSON.stringify(workspace.settings)} settings={workspace.settings} imageDefaults={image.boot} onApply={applySettings} />
+        )}
+        {session && <StatsPanel session={session} />}
+      </div>
     </div>
   );
 }

@@ -2,7 +2,9 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import Link from 'next/link';
 import type { Metadata } from 'next';
-import { DEFAULT_WORKSPACE, DISK_MODES, isDiskMode, type DiskMode } from '@/lib/lab/disk-backends';
+import { DISK_MODES, isDiskMode, type DiskMode } from '@/lib/lab/disk-backends';
+import { parseShareParams } from '@/lib/lab/share-link';
+import { DEFAULT_WORKSPACE_NAME, workspaceNameProblem } from '@/lib/workspaces/workspace-name';
 import { loadCatalog } from '@/lib/server/catalog';
 import { Notice } from '@/app/components/notice';
 import { LabView } from './lab-view';
@@ -28,7 +30,8 @@ export async function generateMetadata({ params }: { params: Params }): Promise<
 
 export default async function LabPage({ params, searchParams }: { params: Params; searchParams: SearchParams }) {
   const { imageId } = await params;
-  const { disk = DEFAULT_DISK_MODE } = await searchParams;
+  const query = await searchParams;
+  const { disk = DEFAULT_DISK_MODE, ws = DEFAULT_WORKSPACE_NAME } = query;
   if (typeof disk !== 'string' || !isDiskMode(disk)) {
     return (
       <Notice title="Unknown disk mode">
@@ -41,6 +44,35 @@ export default async function LabPage({ params, searchParams }: { params: Params
             </span>
           ))}
           , or leave it out for the default ({DEFAULT_DISK_MODE}).
+        </p>
+      </Notice>
+    );
+  }
+  if (typeof ws !== 'string' || workspaceNameProblem(ws)) {
+    return (
+      <Notice title="This link names no valid workspace">
+        <p>
+          {typeof ws === 'string' ? workspaceNameProblem(ws) : 'The link names more than one workspace.'} The link asked for{' '}
+          <code>{String(ws)}</code>.
+        </p>
+        <p>
+          <Link href={`/lab/${encodeURIComponent(imageId)}`}>Open the default workspace</Link> or <Link href="/">go to the catalog</Link>.
+        </p>
+      </Notice>
+    );
+  }
+  const share = parseShareParams(query);
+  if (share.kind === 'malformed') {
+    return (
+      <Notice title="This share link is damaged">
+        <p>The link is incomplete or was changed after it was copied, so Leaflab cannot tell which machine to open:</p>
+        <ul data-testid="share-link-problems">
+          {share.problems.map((problem) => (
+            <li key={problem}>{problem}</li>
+          ))}
+        </ul>
+        <p>
+          Ask for the link again, or <Link href={`/lab/${encodeURIComponent(imageId)}`}>open this image&apos;s default workspace</Link>.
         </p>
       </Notice>
     );
@@ -85,5 +117,28 @@ export default async function LabPage({ params, searchParams }: { params: Params
     );
   }
 
-  return <LabView image={entry.published} assets={EMULATOR_ASSETS} diskMode={disk} workspace={DEFAULT_WORKSPACE} />;
+  if (share.kind === 'share' && share.request.sha256 !== entry.published.sha256) {
+    return (
+      <Notice title="The image of this share link has changed">
+        <p>
+          The link was made for image <code>{imageId}</code> with digest <code>{share.request.sha256}</code>, but this server now
+          serves digest <code>{entry.published.sha256}</code>. Leaflab does not boot a different disk than the one the link
+          describes.
+        </p>
+        <p>
+          Ask for a new link, or <Link href={`/lab/${encodeURIComponent(imageId)}`}>open the current image</Link>.
+        </p>
+      </Notice>
+    );
+  }
+
+  return (
+    <LabView
+      image={entry.published}
+      assets={EMULATOR_ASSETS}
+      diskMode={disk}
+      workspaceName={ws}
+      sharedSettings={share.kind === 'share' ? share.request.settings : undefined}
+    />
+  );
 }

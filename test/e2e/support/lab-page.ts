@@ -82,8 +82,45 @@ export class LabPage {
     return match[1];
   }
 
-  async click(name: 'Start' | 'Stop' | 'Restart' | 'Reset disk'): Promise<void> {
-    await this.page.getByRole('button', { name, exact: true }).click();
+  async click(name: 'Start' | 'Stop' | 'Restart' | 'Reset disk' | 'Share'): Promise<void> {
+    // The header's button (the walk-through has a "Reset disk" of its own).
+    await this.page.getByRole('group', { name: 'Machine controls' }).getByRole('button', { name, exact: true }).click();
+  }
+
+  /** Writes `sizeKiB` of random bytes to a guest file, syncs, and returns its sha-256. */
+  async writeRandomFile(guestPath: string, sizeKiB = 2048): Promise<string> {
+    await this.run(`dd if=/dev/urandom of=${guestPath} bs=1024 count=${sizeKiB} 2>/dev/null`, 60_000);
+    const sha = await this.sha256Of(guestPath);
+    await this.run('sync', 60_000);
+    return sha;
+  }
+
+  async fileExists(guestPath: string): Promise<boolean> {
+    // The terminal echoes the command, so the answer must be text the command line lacks.
+    const output = await this.run(`test -e ${guestPath}; echo "exists-status=$?"`);
+    const status = /exists-status=(\d+)/.exec(output)?.[1];
+    if (status === undefined) throw new Error(`no answer from test -e ${guestPath} in: ${output}`);
+    return status === '0';
+  }
+
+  /** The workspace this machine runs in, as the hook reports it. */
+  workspace(): Promise<{ name: string; storageId: string } | undefined> {
+    return this.page.evaluate(() => window.leaflab?.workspace);
+  }
+
+  /** The workspace panel's row of a workspace. */
+  workspaceRow(name: string) {
+    return this.page.getByTestId('workspace-panel').locator(`tr[data-workspace="${name}"]`);
+  }
+
+  /** What the browser reports this site stores (navigator.storage.estimate). */
+  storageUsageBytes(): Promise<number> {
+    return this.page.evaluate(async () => (await navigator.storage.estimate()).usage ?? 0);
+  }
+
+  /** Names of this site's IndexedDB databases. */
+  databaseNames(): Promise<string[]> {
+    return this.page.evaluate(async () => (await indexedDB.databases()).map((info) => info.name ?? ''));
   }
 
   async expectStatusBadge(text: string): Promise<void> {

@@ -1,7 +1,7 @@
 /** The leaf-store contract, run against both implementations, plus IndexedDB failure mapping. */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { IDBFactory, IDBObjectStore as FDBObjectStore } from 'fake-indexeddb';
-import { IdbLeafStore, leafDatabaseName } from '@/lib/disk/idb-leaf-store';
+import { IdbLeafStore, leafDatabaseName, measureLeafStore } from '@/lib/disk/idb-leaf-store';
 import { LEAF_FORMAT_VERSION, LeafStoreError, type LeafMeta } from '@/lib/disk/leaf-store';
 import { idbLeaf, memoryLeaf, type LeafHandle } from './helpers/stores';
 
@@ -96,14 +96,28 @@ describe.each<[string, () => LeafHandle]>([
 
 describe('IdbLeafStore failures', () => {
   async function openStore(factory = new IDBFactory()) {
-    const store = new IdbLeafStore({ imageId: 'img', workspace: 'w', indexedDB: factory });
+    const store = new IdbLeafStore({ imageId: 'img', storageId: 'w', indexedDB: factory });
     await store.open();
     await store.writeBlocks([{ blockIndex: 0, data: block(1), validSectors: Uint8Array.of(1) }]);
     return { store, factory };
   }
 
-  it('names its database after the image and workspace', () => {
+  it('names its database after the image and the workspace storage id', () => {
     expect(leafDatabaseName('debian', 'default')).toBe('leaflab-leaf:debian:default');
+  });
+
+  it('measures a leaf without creating one that does not exist', async () => {
+    const factory = new IDBFactory();
+    expect(await measureLeafStore({ imageId: 'img', storageId: 'w', indexedDB: factory })).toEqual({ blockCount: 0, approximateBytes: 0 });
+    expect((await factory.databases()).map((info) => info.name)).toEqual([]);
+    const store = new IdbLeafStore({ imageId: 'img', storageId: 'w', indexedDB: factory });
+    await store.open();
+    await store.writeMeta(META);
+    await store.writeBlocks([0, 5].map((blockIndex) => ({ blockIndex, data: block(1), validSectors: Uint8Array.of(1) })));
+    const usage = await measureLeafStore({ imageId: 'img', storageId: 'w', indexedDB: factory });
+    expect(usage.blockCount).toBe(2);
+    expect(usage.approximateBytes).toBe(2 * (META.blockSizeBytes + 1)); // 2 sectors per block: a 1-byte bitmap
+    store.close();
   });
 
   it('maps a quota error to kind "quota" and keeps the whole transaction invisible', async () => {
@@ -156,7 +170,7 @@ describe('IdbLeafStore failures', () => {
 
   it('reports damaged metadata as "corrupt"', async () => {
     const factory = new IDBFactory();
-    const store = new IdbLeafStore({ imageId: 'img', workspace: 'w', indexedDB: factory });
+    const store = new IdbLeafStore({ imageId: 'img', storageId: 'w', indexedDB: factory });
     await store.open();
     await store.writeMeta({ ...META, blockSizeBytes: 1000 });
     await expect(store.readMeta()).rejects.toMatchObject({ kind: 'corrupt' });
@@ -166,13 +180,13 @@ describe('IdbLeafStore failures', () => {
   it('lets go when another tab resets the workspace, and says so', async () => {
     const factory = new IDBFactory();
     const { store } = await openStore(factory);
-    const otherTab = new IdbLeafStore({ imageId: 'img', workspace: 'w', indexedDB: factory });
+    const otherTab = new IdbLeafStore({ imageId: 'img', storageId: 'w', indexedDB: factory });
     await otherTab.destroy();
     await expect(store.readBlocks([0])).rejects.toMatchObject({ kind: 'blocked' });
   });
 
   it('explains a missing IndexedDB', async () => {
-    const store = new IdbLeafStore({ imageId: 'img', workspace: 'w', indexedDB: undefined });
+    const store = new IdbLeafStore({ imageId: 'img', storageId: 'w', indexedDB: undefined });
     Object.defineProperty(store, 'factory', { value: undefined });
     await expect(store.open()).rejects.toMatchObject({ kind: 'unavailable' });
   });

@@ -18,7 +18,7 @@ export function memoryLeaf(): LeafHandle {
 let workspaceCounter = 0;
 export function idbLeaf(factory: IDBFactory = new IDBFactory()): LeafHandle {
   const workspace = `ws-${(workspaceCounter += 1)}`;
-  return { kind: 'idb', openStore: () => new IdbLeafStore({ imageId: 'test-image', workspace, indexedDB: factory }) };
+  return { kind: 'idb', openStore: () => new IdbLeafStore({ imageId: 'test-image', storageId: workspace, indexedDB: factory }) };
 }
 
 /**

@@ -1,0 +1,48 @@
+'use client';
+
+import { useCallback, useEffect, useState } from 'react';
+import { measureWorkspaces, withWorkspaceRegistry, workspacesInUse, type MeasuredWorkspace } from '@/lib/workspaces';
+
+export interface WorkspaceListing {
+  workspaces: MeasuredWorkspace[];
+  /** Storage ids open in some tab of this browser now. */
+  inUse: Set<string>;
+  error: string | undefined;
+  refresh(): void;
+}
+
+/** How often the list re-measures (sizes grow while the guest writes). */
+const REFRESH_INTERVAL_MS = 5000;
+
+/** This image's workspaces with their sizes, refreshed every few seconds and after each action. */
+export function useWorkspaces(imageId: string): WorkspaceListing {
+  const [workspaces, setWorkspaces] = useState<MeasuredWorkspace[]>([]);
+  const [inUse, setInUse] = useState<Set<string>>(new Set());
+  const [error, setError] = useState<string>();
+  const [tick, setTick] = useState(0);
+  const refresh = useCallback(() => setTick((n) => n + 1), []);
+
+  useEffect(() => {
+    let cancelled = false;
+    const load = async () => {
+      try {
+        const records = await withWorkspaceRegistry((registry) => registry.list(imageId));
+        const [measured, used] = await Promise.all([measureWorkspaces(records), workspacesInUse(imageId)]);
+        if (cancelled) return;
+        setWorkspaces(measured);
+        setInUse(used);
+        setError(undefined);
+      } catch (loadError) {
+        if (!cancelled) setError((loadError as Error).message);
+      }
+    };
+    void load();
+    const timer = setInterval(() => void load(), REFRESH_INTERVAL_MS);
+    return () => {
+      cancelled = true;
+      clearInterval(timer);
+    };
+  }, [imageId, tick]);
+
+  return { workspaces, inUse, error, refresh };
+}

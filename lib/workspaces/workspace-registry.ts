@@ -1,0 +1,237 @@
+/**
+ * The browser's list of workspaces: for each image, the workspaces a user made, their machine
+ * settings, when each was last used, and the storage id of its leaf (the IndexedDB database
+ * `leaflab-leaf:<imageId>:<storageId>`, see lib/disk/idb-leaf-store.ts).
+ *
+ * Names and storage ids are separate so that a rename is one small transaction here and never
+ * copies a leaf, and so that a new workspace never inherits the data of a deleted one with the
+ * same name: every new leaf gets a fresh random storage id. The one exception is the default
+ * workspace, whose storage id is "default", so the leaf that labs used before workspaces
+ * existed (`leaflab-leaf:<imageId>:default`) stays the default workspace's disk.
+ */
+import { wrap, type DBSchema, type IDBPDatabase } from 'idb';
+import type { BootSettings } from '../images/manifest';
+import { assertWorkspaceName, DEFAULT_WORKSPACE_NAME } from './workspace-name';
+
+export interface WorkspaceRecord {
+  imageId: string;
+  name: string;
+  /** Names the leaf's database; fixed for the life of the workspace. */
+  storageId: string;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+  lastUsedAt: number;
+  /** The machine this workspace boots: memory, VGA memory, ACPI. */
+  settings: BootSettings;
+}
+
+interface RegistrySchema extends DBSchema {
+  workspaces: {
+    key: [string, string];
+    value: WorkspaceRecord;
+    indexes: { byImage: string; byStorage: [string, string] };
+  };
+}
+
+export const REGISTRY_DATABASE_NAME = 'leaflab-workspaces';
+const REGISTRY_VERSION = 1;
+
+export class WorkspaceRegistryError extends Error {
+  constructor(
+    readonly kind: 'exists' | 'missing' | 'unavailable',
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'WorkspaceRegistryError';
+  }
+}
+
+function unavailable(error: unknown, action: string): WorkspaceRegistryError {
+  if (error instanceof WorkspaceRegistryError) return error;
+  const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  const quota = error instanceof Error && error.name === 'QuotaExceededError';
+  return new WorkspaceRegistryError(
+    'unavailable',
+    quota
+      ? `The browser's storage quota is full, so ${action} failed. Delete workspaces you no longer need (Storage panel) and try again.`
+      : `The browser's list of workspaces could not be used while ${action} (${detail}). Reload the page; if it persists, this browser blocks site storage.`,
+    { cause: error },
+  );
+}
+
+function newStorageId(name: string): string {
+  return name === DEFAULT_WORKSPACE_NAME ? DEFAULT_WORKSPACE_NAME : `ws-${crypto.randomUUID()}`;
+}
+
+export class WorkspaceRegistry {
+  private constructor(private readonly db: IDBPDatabase<RegistrySchema>) {}
+
+  /** Opens the registry (`factory`: injectable for tests; default the page's indexedDB). */
+  static async open(factory?: IDBFactory): Promise<WorkspaceRegistry> {
+    const idbFactory = factory ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB;
+    if (!idbFactory) {
+      throw new WorkspaceRegistryError(
+        'unavailable',
+        'This browser offers no IndexedDB (private browsing or disabled site data?), so workspaces cannot be saved.',
+      );
+    }
+    try {
+      // idb's openDB always uses the global factory; open through the given one and wrap it.
+      const request = idbFactory.open(REGISTRY_DATABASE_NAME, REGISTRY_VERSION);
+      request.addEventListener('upgradeneeded', (event) => {
+        if (event.oldVersion < 1) {
+          const store = request.result.createObjectStore('workspaces', { keyPath: ['imageId', 'name'] });
+          store.createIndex('byImage', 'imageId');
+          store.createIndex('byStorage', ['imageId', 'storageId'], { unique: true });
+        }
+      });
+      const db = (await wrap(request)) as unknown as IDBPDatabase<RegistrySchema>;
+      // A newer Leaflab in another tab wants to upgrade: let go instead of blocking it.
+      db.addEventListener('versionchange', () => db.close());
+      return new WorkspaceRegistry(db);
+    } catch (error) {
+      throw unavailable(error, 'opening the list of workspaces');
+    }
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** The image's workspaces, most recently used first. */
+  async list(imageId: string): Promise<WorkspaceRecord[]> {
+    try {
+      const records = await this.db.getAllFromIndex('workspaces', 'byImage', imageId);
+      return records.sort((a, b) => b.lastUsedAt - a.lastUsedAt);
+    } catch (error) {
+      throw unavailable(error, 'listing workspaces');
+    }
+  }
+
+  async listAll(): Promise<WorkspaceRecord[]> {
+    try {
+      return await this.db.getAll('workspaces');
+    } catch (error) {
+      throw unavailable(error, 'listing workspaces');
+    }
+  }
+
+  async get(imageId: string, name: string): Promise<WorkspaceRecord | undefined> {
+    try {
+      return await this.db.get('workspaces', [imageId, name]);
+    } catch (error) {
+      throw unavailable(error, `reading workspace "${name}"`);
+    }
+  }
+
+  /**
+   * The workspace a lab link names, created on first use (a link such as `?ws=week-1` that an
+   * instructor hands out makes the student's workspace). Marks it as used now.
+   */
+  async openOrCreate(imageId: string, name: string, defaults: BootSettings, now = Date.now()): Promise<{ record: WorkspaceRecord; created: boolean }> {
+    assertWorkspaceName(name);
+    try {
+      const tx = this.db.transaction('workspaces', 'readwrite');
+      const existing = await tx.store.get([imageId, name]);
+      const record: WorkspaceRecord = existing
+        ? { ...existing, lastUsedAt: now }
+        : { imageId, name, storageId: newStorageId(name), createdAt: now, lastUsedAt: now, settings: { ...defaults } };
+      await tx.store.put(record);
+      await tx.done;
+      return { record, created: !existing };
+    } catch (error) {
+      throw unavailable(error, `opening workspace "${name}"`);
+    }
+  }
+
+  /** A new workspace on the pristine root; refused if the name is taken. */
+  async create(imageId: string, name: string, settings: BootSettings, now = Date.now()): Promise<WorkspaceRecord> {
+    assertWorkspaceName(name);
+    const record: WorkspaceRecord = { imageId, name, storageId: newStorageId(name), createdAt: now, lastUsedAt: now, settings: { ...settings } };
+    try {
+      // add() fails on an existing key (ConstraintError) within the same transaction: no race
+      // with another tab creating the same name.
+      await this.db.add('workspaces', record);
+      return record;
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ConstraintError') {
+        throw new WorkspaceRegistryError('exists', `A workspace named "${name}" already exists for this image. Choose another name.`);
+      }
+      throw unavailable(error, `creating workspace "${name}"`);
+    }
+  }
+
+  /** Renames in one transaction: the leaf (storage id) stays, only the name changes. */
+  async rename(imageId: string, fromName: string, toName: string): Promise<WorkspaceRecord> {
+    assertWorkspaceName(toName);
+    let tx;
+    try {
+      tx = this.db.transaction('workspaces', 'readwrite');
+    } catch (error) {
+      throw unavailable(error, `renaming workspace "${fromName}"`);
+    }
+    // Only this transaction's own requests are awaited until it ends (idb's rule); a refusal
+    // aborts it so nothing changes.
+    const refuse = async (error: WorkspaceRegistryError): Promise<never> => {
+      tx.abort();
+      await tx.done.catch(() => undefined);
+      throw error;
+    };
+    try {
+      const record = await tx.store.get([imageId, fromName]);
+      if (!record) return await refuse(new WorkspaceRegistryError('missing', `There is no workspace "${fromName}" to rename.`));
+      if (fromName === toName) {
+        await tx.done;
+        return record;
+      }
+      if (await tx.store.get([imageId, toName])) {
+        return await refuse(new WorkspaceRegistryError('exists', `A workspace named "${toName}" already exists for this image. Choose another name.`));
+      }
+      const renamed = { ...record, name: toName };
+      await tx.store.delete([imageId, fromName]);
+      await tx.store.put(renamed);
+      await tx.done;
+      return renamed;
+    } catch (error) {
+      throw unavailable(error, `renaming workspace "${fromName}"`);
+    }
+  }
+
+  async updateSettings(imageId: string, name: string, settings: BootSettings): Promise<WorkspaceRecord> {
+    try {
+      const tx = this.db.transaction('workspaces', 'readwrite');
+      const record = await tx.store.get([imageId, name]);
+      if (!record) {
+        tx.abort();
+        await tx.done.catch(() => undefined);
+        throw new WorkspaceRegistryError('missing', `There is no workspace "${name}"; it may have been deleted in another tab.`);
+      }
+      const updated = { ...record, settings: { ...settings } };
+      await tx.store.put(updated);
+      await tx.done;
+      return updated;
+    } catch (error) {
+      throw unavailable(error, `saving the settings of workspace "${name}"`);
+    }
+  }
+
+  /** Forgets a workspace. Its leaf must be deleted first (see workspace-actions.ts). */
+  async remove(imageId: string, name: string): Promise<void> {
+    try {
+      await this.db.delete('workspaces', [imageId, name]);
+    } catch (error) {
+      throw unavailable(error, `deleting workspace "${name}"`);
+    }
+  }
+}
+
+/** Opens the registry for one piece of work and closes it afterwards. */
+export async function withWorkspaceRegistry<T>(work: (registry: WorkspaceRegistry) => Promise<T>): Promise<T> {
+  const registry = await WorkspaceRegistry.open();
+  try {
+    return await work(registry);
+  } finally {
+    registry.close();
+  }
+}
