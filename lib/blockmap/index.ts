@@ -14,7 +14,7 @@ export { computeGridLayout, cellRect, cellAtPoint, moveCell, partitionSegments, 
 export type { GridLayout, GridLayoutOptions, RectCss, PartitionSegment } from './geometry';
 export { CELL_STATES, CELL_CODE, CELL_STATE_CHARS, CELL_STATE_LABELS, SECTOR_LAYER_LABELS, classifyCell, cellStateOf, layerBreakdown } from './cell-state';
 export type { CellState, LayerShare } from './cell-state';
-export { CELL_STATE_COLORS, FLASH_COLORS, FLASH_LABELS, HIGHLIGHT_COLOR, PARTITION_BAND_COLORS } from './palette';
+export { CELL_STATE_COLORS, FLASH_COLORS, FLASH_LABELS, HIGHLIGHT_COLOR, PARTITION_BAND_COLORS, PARTITION_MARKER_COLOR } from './palette';
 export { IoFlashRing } from './io-flashes';
 export type { IoKind } from './io-flashes';
 export {

@@ -139,7 +139,7 @@ export class BlockMapModel {
   private currentView: BlockMapView;
   private states: Uint8Array = new Uint8Array(0);
   private leafCounts: Uint32Array = new Uint32Array(0);
-  /** Bumped whenever the cells or the partitions change, so the renderer redraws only then. */
+  /** Bumped whenever the view, the cells or the partitions change, so the renderer redraws only then. */
   private drawVersion = 0;
   /** The cells must be recomputed at the next refresh, throttle or pause notwithstanding (new view, resume). */
   private recomputeNow = true;
@@ -241,6 +241,8 @@ export class BlockMapModel {
 
   private computeCells(nowMs: number): void {
     const { firstSector, sectorsPerCell, cellCount } = this.currentView;
+    // A new view always redraws; otherwise only a cell that changed does (most I/O changes none).
+    let changed = this.recomputeNow;
     if (this.states.length !== cellCount) {
       this.states = new Uint8Array(cellCount);
       this.leafCounts = new Uint32Array(cellCount);
@@ -249,12 +251,15 @@ export class BlockMapModel {
       const first = firstSector + cell * sectorsPerCell;
       const end = Math.min(this.sectorCount, first + sectorsPerCell);
       const counts = this.source.sectorLayerCounts(first, end);
-      this.states[cell] = classifyCell(counts, end - first);
-      this.leafCounts[cell] = counts.leafSectors + counts.pendingSectors;
+      const state = classifyCell(counts, end - first);
+      const leafSectors = counts.leafSectors + counts.pendingSectors;
+      if (state !== this.states[cell] || leafSectors !== this.leafCounts[cell]) changed = true;
+      this.states[cell] = state;
+      this.leafCounts[cell] = leafSectors;
     }
     this.recomputeNow = false;
     this.lastComputeMs = nowMs;
-    this.drawVersion += 1;
+    if (changed) this.drawVersion += 1;
   }
 
   /** Where sector `sector`'s data comes from now (the device's answer). */

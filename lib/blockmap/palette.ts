@@ -30,5 +30,7 @@ export const FLASH_LABELS: Readonly<Record<IoKind, string>> = {
 export const PARTITION_BAND_COLORS: readonly string[] = ['#2b3a4d', '#3b3352'];
 export const PARTITION_TEXT_COLOR = '#e6edf3';
 export const PARTITION_EDGE_COLOR = '#9aa7b4';
+/** The bar at the left edge of the cell where a partition starts (bright: it sits on any cell colour). */
+export const PARTITION_MARKER_COLOR = '#f0f6fc';
 /** Outline of the cell under the pointer or the keyboard selection. */
 export const HIGHLIGHT_COLOR = '#ffffff';

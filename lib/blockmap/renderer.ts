@@ -12,7 +12,15 @@ import { formatBytes } from '../format';
 import { CELL_STATES } from './cell-state';
 import { cellAtPoint, cellRect, computeGridLayout, partitionSegments, type GridLayout, type GridLayoutOptions, type RectCss } from './geometry';
 import type { BlockMapModel } from './model';
-import { CELL_STATE_COLORS, FLASH_COLORS, HIGHLIGHT_COLOR, PARTITION_BAND_COLORS, PARTITION_EDGE_COLOR, PARTITION_TEXT_COLOR } from './palette';
+import {
+  CELL_STATE_COLORS,
+  FLASH_COLORS,
+  HIGHLIGHT_COLOR,
+  PARTITION_BAND_COLORS,
+  PARTITION_EDGE_COLOR,
+  PARTITION_MARKER_COLOR,
+  PARTITION_TEXT_COLOR,
+} from './palette';
 import { cellOfSector } from './view';
 
 export interface BlockMapRendererOptions {
@@ -183,7 +191,7 @@ export class BlockMapRenderer {
     });
     // Where a partition starts inside the window: a bar at the left edge of its first cell.
     const view = this.model.view;
-    ctx.fillStyle = PARTITION_EDGE_COLOR;
+    ctx.fillStyle = PARTITION_MARKER_COLOR;
     for (const partition of this.model.partitionTable.partitions) {
       const cell = cellOfSector(view, partition.firstSector);
       if (cell === undefined || cell >= states.length) continue;
