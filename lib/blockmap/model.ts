@@ -438,9 +438,9 @@ export class BlockMapModel {
     };
   }
 
-  /** The window's sector range [first, end). */
-  viewSectorRange(): [number, number] {
-    return [this.currentView.firstSector, viewEndSector(this.currentView, this.sectorCount)];
+  /** The window's end (exclusive): the last cell may stop short at the end of the disk. */
+  get viewEndSector(): number {
+    return viewEndSector(this.currentView, this.sectorCount);
   }
 
   /** Stops listening to the device. */

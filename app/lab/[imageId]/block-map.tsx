@@ -8,6 +8,7 @@ import {
   FLASH_COLORS,
   FLASH_LABELS,
   moveCell,
+  viewEndSector,
   type BlockMapModel,
   type BlockMapView,
   type CellState,
@@ -64,7 +65,7 @@ export function BlockMap({ model }: BlockMapProps) {
   const selected = selection?.view === view ? selection.cell : undefined;
   const shown = hovered ?? selected;
   const coarsest = granularities[granularities.length - 1] ?? 1;
-  const windowEnd = Math.min(model.sectorCount, view.firstSector + view.cellCount * view.sectorsPerCell);
+  const windowEnd = viewEndSector(view, model.sectorCount);
   const wholeDisk = view.firstSector === 0 && windowEnd === model.sectorCount && view.sectorsPerCell === coarsest;
 
   // One renderer and one animation-frame loop per model; the canvas follows the frame's width.
