@@ -19,5 +19,9 @@ export type {
   IoListener,
   ErrorListener,
 } from './union-device';
+export { countSectorLayers, emptySectorLayerCounts } from './sector-layer-counts';
+export type { SectorLayerCounts } from './sector-layer-counts';
+export { parseMbr, partitionsOverlapping, partitionLabel, MBR_TYPE_NAMES } from './mbr';
+export type { MbrLayout, MbrPartition } from './mbr';
 export { V86DiskAdapter } from './v86-disk-adapter';
 export type { V86DiskAdapterOptions, V86DiskState, V86DiskErrorListener } from './v86-disk-adapter';

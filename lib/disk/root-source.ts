@@ -35,6 +35,11 @@ export interface RootSource {
    */
   readIfCached(offsetBytes: number, lengthBytes: number): Uint8Array | undefined;
   layerOf(offsetBytes: number): RootLayer;
+  /**
+   * `layerOf` answers the same for every byte of an aligned chunk of this size (the fetch and
+   * cache unit), so range queries can ask once per chunk instead of once per sector.
+   */
+  readonly chunkSizeBytes: number;
   /** A snapshot of the counters. */
   readonly counters: RootSourceCounters;
 }
@@ -69,6 +74,8 @@ export function assertByteRange(what: string, offsetBytes: number, lengthBytes: 
 
 /** A root held in memory: every byte is "cached". Reads copy, so callers cannot alias it. */
 export class MemoryRootSource implements RootSource {
+  /** Every byte is "cached", so any chunk size is true; this one matches the range source's default. */
+  readonly chunkSizeBytes = 64 * 1024;
   private readonly stats = emptyRootCounters();
 
   constructor(private readonly bytes: Uint8Array) {}

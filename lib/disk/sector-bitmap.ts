@@ -48,3 +48,25 @@ export function coversBitmap(outer: Uint8Array, inner: Uint8Array): boolean {
   }
   return true;
 }
+
+/**
+ * How many sectors in [fromSector, toSector) of the block are marked: whole bytes at a time
+ * (a 64-sector block is 8 bytes), so the block map's range queries stay cheap.
+ */
+export function countSectorsInRange(bitmap: Uint8Array, fromSector: number, toSector: number): number {
+  let count = 0;
+  let sector = fromSector;
+  while (sector < toSector) {
+    const byteIndex = sector >> 3;
+    const firstBit = sector & 7;
+    const endBit = Math.min(8, firstBit + (toSector - sector));
+    // Bits [firstBit, endBit) of this byte.
+    let bits = ((bitmap[byteIndex] ?? 0) >> firstBit) & ((1 << (endBit - firstBit)) - 1);
+    while (bits !== 0) {
+      bits &= bits - 1;
+      count += 1;
+    }
+    sector += endBit - firstBit;
+  }
+  return count;
+}

@@ -28,6 +28,7 @@ import {
 import { PendingOverlay } from './pending-overlay';
 import { assertByteRange, type RootSource, type RootSourceCounters } from './root-source';
 import { bitmapByteLength, countSectors, coversBitmap, hasSector, unionBitmaps } from './sector-bitmap';
+import { countSectorLayers, type SectorLayerCounts } from './sector-layer-counts';
 
 /** 32 KiB = 64 sectors: small enough that a 4 KiB guest write stores little, big enough to keep the map small. */
 export const DEFAULT_BLOCK_SIZE_BYTES = 32 * 1024;
@@ -198,6 +199,22 @@ export class UnionDevice {
     return rootLayer === 'zero' ? 'zero' : rootLayer === 'cached' ? 'root-cached' : 'root';
   }
 
+  /**
+   * How many sectors of [firstSector, endSector) each layer serves now, each sector counted
+   * once as `layerOfSector` would classify it. Work is per leaf block and root chunk, not per
+   * sector (see sector-layer-counts.ts), so the block map can ask for a whole disk often.
+   */
+  sectorLayerCounts(firstSector: number, endSector: number): SectorLayerCounts {
+    const valid = Number.isSafeInteger(firstSector) && Number.isSafeInteger(endSector);
+    if (!valid || firstSector < 0 || endSector < firstSector || endSector > this.sectorCount) {
+      throw new RangeError(
+        `UnionDevice.sectorLayerCounts: sectors [${firstSector}, ${endSector}) are not a range of the ${this.sectorCount}-sector disk`,
+      );
+    }
+    const leaf = { sectorsPerBlock: this.sectorsPerBlock, committed: this.sectorMap, pending: [this.queued, this.inflight] };
+    return countSectorLayers(firstSector, endSector, leaf, this.root);
+  }
+
   /** Resolves with exactly `lengthBytes` bytes of the merged disk (a fresh array). */
   read(offsetBytes: number, lengthBytes: number, signal?: AbortSignal): Promise<Uint8Array> {
     try {
@@ -267,6 +284,25 @@ export class UnionDevice {
       sector = runEnd - 1;
     }
     return buffer;
+  }
+
+  /**
+   * The merged bytes for the UI (the block map reads the partition table with it), in issue
+   * order like a guest read, but neither counted in the guest's counters nor reported to
+   * `onIo` listeners: the map must not draw its own reads. A sector the root has not fetched
+   * yet is fetched, so callers that must cost the guest nothing check `layerOfSector` first.
+   */
+  peek(offsetBytes: number, lengthBytes: number, signal?: AbortSignal): Promise<Uint8Array> {
+    try {
+      this.assertIo('read', offsetBytes, lengthBytes);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.applyTail) {
+      const readAfter = () => this.readNow(offsetBytes, lengthBytes, signal, false);
+      return this.applyTail.then(readAfter, readAfter);
+    }
+    return this.readNow(offsetBytes, lengthBytes, signal, false);
   }
 
   /**

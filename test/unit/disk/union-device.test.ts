@@ -87,6 +87,7 @@ describe('write ordering and group commit', () => {
       read: () => Promise.reject(new Error('network down')),
       readIfCached: () => undefined, // nothing is ever in memory
       layerOf: (): RootLayer => 'remote',
+      chunkSizeBytes: 512,
       get counters(): RootSourceCounters {
         return new MemoryRootSource(new Uint8Array(0)).counters;
       },
@@ -152,6 +153,19 @@ describe('layers, counters and events', () => {
       { kind: 'read', offsetBytes: 0, lengthBytes: 3072, leafSectors: 2, pendingSectors: 0, rootSectors: 4 },
     ]);
     expect(device.counters).toMatchObject({ reads: 1, writes: 1, bytesRead: 3072, bytesWritten: 1024, leafSectors: 2, leafBlocks: 1 });
+  });
+
+  it('peek reads the merged disk for the UI without counting or reporting it', async () => {
+    const device = await openDevice(memoryLeaf());
+    const events: unknown[] = [];
+    device.onIo((kind) => events.push(kind));
+    const written = device.write(0, sector(9)); // pending: peek must see it (read-your-writes)
+    expect(await device.peek(0, 1024)).toEqual(new Uint8Array([...sector(9), ...rootBytes.subarray(512, 1024)]));
+    await written;
+    expect(await device.peek(0, 512)).toEqual(sector(9));
+    expect(events).toEqual(['write']);
+    expect(device.counters).toMatchObject({ reads: 0, bytesRead: 0, writes: 1 });
+    await expect(device.peek(SIZE, 512)).rejects.toThrow(RangeError);
   });
 
   it('rejects I/O that is not 256-byte aligned or runs past the end', async () => {

@@ -68,6 +68,7 @@ describe('V86DiskAdapter', () => {
       read: () => Promise.reject(new Error('Could not reach the image server')),
       readIfCached: () => undefined, // nothing is ever in memory
       layerOf: (): RootLayer => 'remote',
+      chunkSizeBytes: 512,
       counters: new MemoryRootSource(rootBytes).counters,
     };
     const { adapter, errors } = await setup(brokenRoot);
@@ -85,6 +86,7 @@ describe('V86DiskAdapter', () => {
         new Promise((_, reject) => signal?.addEventListener('abort', () => reject(new Error('aborted')))),
       readIfCached: () => undefined, // nothing is ever in memory
       layerOf: (): RootLayer => 'remote',
+      chunkSizeBytes: 512,
       counters: new MemoryRootSource(rootBytes).counters,
     };
     const { adapter, errors } = await setup(hangingRoot);

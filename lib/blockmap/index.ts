@@ -1,0 +1,32 @@
+/** The live copy-on-write block map of the running VM's disk: model, geometry and canvas renderer (no React). */
+export { BlockMapModel, BLOCK_MAP_DEFAULTS } from './model';
+export type {
+  BlockMapSource,
+  BlockMapModelOptions,
+  BlockMapCellInfo,
+  BlockMapUiState,
+  BlockMapSnapshot,
+  BlockMapPartitionSnapshot,
+} from './model';
+export { BlockMapRenderer, FLASH_FADE_MS } from './renderer';
+export type { BlockMapRendererOptions } from './renderer';
+export { computeGridLayout, cellRect, cellAtPoint, moveCell, partitionSegments, GRID_LAYOUT_DEFAULTS } from './geometry';
+export type { GridLayout, GridLayoutOptions, RectCss, PartitionSegment } from './geometry';
+export { CELL_STATES, CELL_CODE, CELL_STATE_CHARS, CELL_STATE_LABELS, SECTOR_LAYER_LABELS, classifyCell, cellStateOf, layerBreakdown } from './cell-state';
+export type { CellState, LayerShare } from './cell-state';
+export { CELL_STATE_COLORS, FLASH_COLORS, FLASH_LABELS, HIGHLIGHT_COLOR, PARTITION_BAND_COLORS, PARTITION_MARKER_COLOR } from './palette';
+export { IoFlashRing } from './io-flashes';
+export type { IoKind } from './io-flashes';
+export {
+  makeView,
+  wholeDiskView,
+  wholeDiskSectorsPerCell,
+  granularities,
+  zoomAround,
+  zoomIntoCell,
+  panView,
+  cellSectorRange,
+  cellOfSector,
+  viewEndSector,
+} from './view';
+export type { BlockMapView } from './view';
