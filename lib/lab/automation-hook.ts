@@ -2,6 +2,8 @@
  * `window.leaflab`: the lab page's automation interface, used by the e2e tests, the benchmark
  * and people scripting labs. Kept small and stable; it reads the same state the page shows.
  */
+import type { BlockMapSnapshot } from '../blockmap';
+import type { SectorLayer } from '../disk';
 import type { DiskStats, LabSession, LabSnapshot, LabStatus } from './lab-session';
 
 export interface LeaflabHook {
@@ -17,6 +19,15 @@ export interface LeaflabHook {
   /** Text currently on the VGA screen. */
   screenText(): string;
   stats(): DiskStats;
+  /**
+   * Which layer serves a sector now: 'leaf', 'pending' (written, being saved), 'zero',
+   * 'root-cached' (fetched) or 'root' (not fetched). Undefined until a union disk is open.
+   */
+  layerOf(sector: number): SectorLayer | undefined;
+  /** The block map as drawn (cells, view, partitions), or undefined without a union disk. */
+  blockMap(): BlockMapSnapshot | undefined;
+  /** The map cell that shows `sector` in the current view, if it is in view. */
+  blockMapCellOf(sector: number): number | undefined;
 }
 
 declare global {
@@ -37,6 +48,9 @@ export function installAutomationHook(session: LabSession): () => void {
     sendSerial: (text) => session.sendSerial(text),
     screenText: () => session.screenText(),
     stats: () => session.stats(),
+    layerOf: (sector) => session.blockMap?.layerOf(sector),
+    blockMap: () => session.blockMap?.snapshot(),
+    blockMapCellOf: (sector) => session.blockMap?.cellOfSector(sector),
   };
   window.leaflab = hook;
   return () => {

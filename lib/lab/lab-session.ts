@@ -5,7 +5,7 @@
  * `subscribe()`.
  */
 import type { V86, V86Options } from 'v86';
-import type { UnionDevice } from '../disk';
+import { BlockMapModel } from '../blockmap';
 import type { BootSettings, PublishedImage } from '../images/manifest';
 import { emptyDiskStats, openDiskBackend, type DiskBackend, type DiskMode, type DiskStats, type WorkspaceRef } from './disk-backends';
 import { fetchWithProgress } from './fetch-with-progress';
@@ -64,6 +64,7 @@ export class LabSession {
   readonly serial = new SerialLog();
   private emulator: V86 | undefined;
   private disk: DiskBackend | undefined;
+  private blockMapModel: BlockMapModel | undefined;
   private readonly listeners = new Set<() => void>();
   private readonly abort = new AbortController();
   private state: LabSnapshot = INITIAL_SNAPSHOT;
@@ -90,9 +91,9 @@ export class LabSession {
     return () => this.listeners.delete(listener);
   }
 
-  /** The union device once the disk is open (union mode only), for the block map. */
-  get unionDevice(): UnionDevice | undefined {
-    return this.disk?.device;
+  /** The live block map of the disk, once it is open (union mode only). */
+  get blockMap(): BlockMapModel | undefined {
+    return this.blockMapModel;
   }
 
   stats(): DiskStats {
@@ -125,6 +126,7 @@ export class LabSession {
         return;
       }
       this.disk = disk;
+      if (disk.device) this.blockMapModel = new BlockMapModel(disk.device);
       disk.onError((error) => this.fail(error));
       this.update({ phase: 'Starting the virtual machine', progress: undefined, restoredSectors: disk.restoredSectors, diskReady: true });
 
@@ -220,6 +222,7 @@ export class LabSession {
       const emulator = this.emulator;
       this.emulator = undefined;
       await emulator?.destroy();
+      this.blockMapModel?.dispose();
       await this.disk?.close();
     })();
     return this.destroyed;

@@ -15,6 +15,7 @@ import {
   WorkspaceRegistryError,
   type WorkspaceRecord,
 } from '@/lib/workspaces';
+import { BlockMap } from './block-map';
 import { MachinePanel } from './machine-panel';
 import { SerialConsole } from './serial-console';
 import { ShareButton } from './share-button';
@@ -241,6 +242,13 @@ export function LabView({ image: imageProp, assets: assetsProp, diskMode, worksp
               {session && <SerialConsole key={generation} session={session} />}
             </section>
           </div>
+          {session?.blockMap && snapshot.diskReady ? (
+            <BlockMap key={generation} model={session.blockMap} />
+          ) : (
+            diskMode !== 'union' && (
+              <p className="meta">The block map shows the union disk; this lab runs the {diskMode} disk for comparison.</p>
+            )
+          )}
         </div>
         <aside className="lab-aside" aria-label="Lab panels">
           {diskMode === 'union' && <Walkthrough session={session} ready={ready} onReset={() => void resetDisk()} />}

@@ -15,25 +15,25 @@ const STEPS: Step[] = [
     title: '1. The disk and its layers',
     command: 'cat /proc/partitions',
     explanation:
-      'The guest sees one hard disk, /dev/sda, split into 512-byte sectors. Most of it is grey on the map: those sectors belong to the shared root image on the server and have never been needed, so they were never downloaded. Dark cells are chunks the image lists as all zeros: they are never fetched at all. The two bands along the map are the partitions from the disk’s first sector (the MBR).',
+      'The guest sees one hard disk, /dev/sda, split into 512-byte sectors. On the block map, most cells are “Root, not fetched yet”: those sectors belong to the shared root image on the server and have not been needed, so they were never downloaded. “All-zero” cells are chunks the image lists as zeros: they are never fetched at all. “Root, fetched” cells are what booting read. The two bands along the map are the partitions from the disk’s first sector (the MBR).',
   },
   {
     title: '2. Write a file',
     command: 'dd if=/dev/urandom of=/root/random.bin bs=64k count=64 && sync && ls -l /root/random.bin',
     explanation:
-      'The guest writes 4 MiB. Watch cells in the root partition flash and turn the leaf colour. Every sector the guest writes goes to the leaf, your private layer in this browser’s storage, and a mapping “sector X → leaf” is saved with it in the same transaction. From now on, every read of those sectors comes from the leaf, also after a reload.',
+      'The guest writes 4 MiB. Watch cells in the root partition flash and turn to “Leaf, fully written”. Every sector the guest writes goes to the leaf, your private layer in this browser’s storage, and a mapping “sector X → leaf” is saved with it in the same transaction. From now on, every read of those sectors comes from the leaf, also after a reload.',
   },
   {
     title: '3. Change a few bytes',
     command: 'echo "hello from $(hostname)" >> /root/hello.txt && sync && cat /root/hello.txt',
     explanation:
-      'A tiny change writes only a few sectors (a 4 KiB filesystem block is 8 sectors). The leaf stores blocks of 64 sectors but remembers which of their sectors are valid, so a cell can be partly leaf: the rest of it still comes from the root, and nothing had to be copied from the root first.',
+      'A tiny change writes only a few sectors (a 4 KiB filesystem block is 8 sectors). The leaf stores blocks of 64 sectors but remembers which of their sectors are valid, so a cell can be “Leaf, partly written”: the rest of it still comes from the root, and nothing had to be copied from the root first.',
   },
   {
     title: '4. Read a big file',
     command: 'wc -l /usr/share/leaflab/sample.txt',
     explanation:
-      'Reading a 10 MiB file that nothing read before: watch grey cells flash and turn to “root, fetched”. Only the chunks the guest touches cross the network, with HTTP Range requests; a sequential read fetches bigger runs at a time. Fetched chunks stay in memory, so reading the file again costs no network.',
+      'Reading a 10 MiB file that nothing read before: watch cells flash and turn from “Root, not fetched yet” to “Root, fetched”. Only the chunks the guest touches cross the network, with HTTP Range requests; a sequential read fetches bigger runs at a time. Fetched chunks stay in memory, so reading the file again costs no network.',
   },
   {
     title: '5. Reset and watch the root come back',

@@ -115,7 +115,7 @@ describe('binding a leaf to its root', () => {
     const error = (await attempt.catch((e: unknown) => e)) as LeafBindingError;
     expect(error.message).toContain('aaaaaaaaaaaa');
     expect(error.message).toContain('bbbbbbbbbbbb');
-    expect(error.message).toMatch(/Reset the workspace/);
+    expect(error.message).toMatch(/"Reset disk" starts this workspace fresh/);
     expect(error.leafRoot).toEqual(IDENTITY);
 
     const bigger = new Uint8Array(SIZE * 2);

@@ -1,0 +1,136 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { expect, test, type Page } from '@playwright/test';
+import { CELL_STATE_COLORS } from '../../lib/blockmap/palette';
+import { DEFAULT_IMAGE_ID } from './support/default-image';
+import { LabPage } from './support/lab-page';
+
+/**
+ * The live block map shows where each sector's data comes from. The guest writes raw sectors
+ * 1024–1119, in the gap between the MBR and the first partition (2048) that nothing else
+ * uses, so the test knows exactly which sectors are the leaf's. The range is 4 KiB-aligned:
+ * Linux writes a block device through its page cache, a whole 4 KiB page at a time.
+ */
+const FIRST_SECTOR = 1024;
+const SECTOR_COUNT = 96;
+const LEAF_COLORS = [CELL_STATE_COLORS['leaf-full'], CELL_STATE_COLORS['leaf-partial']];
+
+function layersOf(page: Page, first: number, count: number): Promise<string[]> {
+  return page.evaluate(
+    ([from, n]) => Array.from({ length: n }, (_, i) => window.leaflab?.layerOf(from + i) ?? 'none'),
+    [first, count] as const,
+  );
+}
+
+/** The colour drawn at the centre of the map cell that shows `sector`, as #rrggbb. */
+async function cellColorOf(page: Page, sector: number): Promise<string> {
+  return page.evaluate((wanted) => {
+    const canvas = document.querySelector<HTMLCanvasElement>('[data-testid="block-map-canvas"]')!;
+    const cell = window.leaflab!.blockMapCellOf(wanted)!;
+    const columns = Number(canvas.dataset.columns);
+    const cellSize = Number(canvas.dataset.cellSizeCss);
+    const gridTop = Number(canvas.dataset.gridTopCss);
+    const ratio = canvas.width / canvas.getBoundingClientRect().width;
+    const x = Math.floor(((cell % columns) + 0.5) * cellSize * ratio);
+    const y = Math.floor((gridTop + (Math.floor(cell / columns) + 0.5) * cellSize) * ratio);
+    const [r, g, b] = canvas.getContext('2d')!.getImageData(x, y, 1, 1).data;
+    return `#${[r, g, b].map((v) => v!.toString(16).padStart(2, '0')).join('')}`;
+  }, sector);
+}
+
+/** Waits past the write flashes (they fade in under a second) so cells show their layer colour. */
+async function waitForFlashesToFade(page: Page): Promise<void> {
+  await page.waitForTimeout(1500);
+}
+
+test('the block map shows written sectors as leaf, on the canvas too, and root again after a reset', async ({ page }) => {
+  const lab = new LabPage(page);
+  await lab.open(DEFAULT_IMAGE_ID, '?ws=block-map');
+  await lab.waitForPrompt();
+  const map = page.getByTestId('block-map');
+  await expect(map).toBeVisible();
+  await expect(page.getByTestId('block-map-legend')).toContainText('Leaf, fully written');
+  expect(new Set(await layersOf(page, FIRST_SECTOR, SECTOR_COUNT))).not.toContain('leaf');
+
+  await lab.run(`dd if=/dev/urandom of=/dev/sda bs=512 seek=${FIRST_SECTOR} count=${SECTOR_COUNT} 2>/dev/null; sync`, 60_000);
+  await expect.poll(async () => [...new Set(await layersOf(page, FIRST_SECTOR, SECTOR_COUNT))], { timeout: 15_000 }).toEqual(['leaf']);
+  // The sectors around them are not the leaf's.
+  expect(await layersOf(page, FIRST_SECTOR - 1, 1)).not.toEqual(['leaf']);
+  expect(await layersOf(page, FIRST_SECTOR + SECTOR_COUNT, 1)).not.toEqual(['leaf']);
+
+  // The walk-through's "write a file" step, through its button: more leaf cells appear.
+  const leafCellsBefore = await page.evaluate(() => {
+    const counts = window.leaflab!.blockMap()!.stateCounts;
+    return counts['leaf-full'] + counts['leaf-partial'];
+  });
+  const printed = (await lab.serialOutput()).length;
+  await page.getByTestId('walkthrough').getByRole('button', { name: 'Run in the machine' }).nth(1).click();
+  await lab.waitForSerial(/random\.bin\r?\n/, printed, 60_000);
+  await expect
+    .poll(
+      () =>
+        page.evaluate(() => {
+          const counts = window.leaflab!.blockMap()!.stateCounts;
+          return counts['leaf-full'] + counts['leaf-partial'];
+        }),
+      { timeout: 15_000 },
+    )
+    .toBeGreaterThan(leafCellsBefore + 10); // 4 MiB is 32 cells of 128 sectors
+
+  // The canvas draws the written cell in a leaf colour.
+  await map.scrollIntoViewIfNeeded();
+  await waitForFlashesToFade(page);
+  const cell = await page.evaluate((sector) => window.leaflab!.blockMapCellOf(sector), FIRST_SECTOR);
+  expect('pf').toContain((await page.evaluate(() => window.leaflab!.blockMap()!.cells))[cell!]);
+  expect(LEAF_COLORS).toContain(await cellColorOf(page, FIRST_SECTOR));
+  const shot = await page.screenshot({ fullPage: true });
+  await test.info().attach('lab with the block map', { body: shot, contentType: 'image/png' });
+  // `LEAFLAB_README_SCREENSHOT=1 npx playwright test block-map` refreshes the README's picture.
+  if (process.env.LEAFLAB_README_SCREENSHOT) {
+    const viewport = page.viewportSize()!;
+    await page.setViewportSize({ width: 1680, height: 1900 });
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await waitForFlashesToFade(page);
+    writeFileSync(path.join(process.cwd(), 'docs', 'lab-block-map.png'), await page.screenshot());
+    await page.setViewportSize(viewport);
+  }
+
+  page.once('dialog', (dialog) => void dialog.accept());
+  await lab.click('Reset disk');
+  await lab.waitForStatus('booting', 30_000);
+  await lab.waitForPrompt();
+  await expect(page.getByTestId('block-map')).toBeVisible();
+  expect(new Set(await layersOf(page, FIRST_SECTOR, SECTOR_COUNT))).not.toContain('leaf');
+  await waitForFlashesToFade(page);
+  expect(LEAF_COLORS).not.toContain(await cellColorOf(page, FIRST_SECTOR));
+});
+
+test('hovering a cell tells its sectors, partition and layer; pause freezes the map', async ({ page }) => {
+  const lab = new LabPage(page);
+  await lab.open(DEFAULT_IMAGE_ID, '?ws=block-map-hover');
+  await lab.waitForPrompt();
+  const canvas = page.getByTestId('block-map-canvas');
+  await canvas.scrollIntoViewIfNeeded();
+  const snapshot = await page.evaluate(() => window.leaflab!.blockMap()!);
+  expect(snapshot.partitions.map((p) => p.firstSector)).toEqual([2048, 51200]); // from the guest's real MBR
+
+  // Hover the cell of the root partition's first sector.
+  const box = await canvas.evaluate((element: HTMLCanvasElement) => {
+    const cell = window.leaflab!.blockMapCellOf(51200)!;
+    const columns = Number(element.dataset.columns);
+    const size = Number(element.dataset.cellSizeCss);
+    return { x: ((cell % columns) + 0.5) * size, y: Number(element.dataset.gridTopCss) + (Math.floor(cell / columns) + 0.5) * size };
+  });
+  await canvas.hover({ position: box });
+  const card = page.getByTestId('block-map-cell-info');
+  await expect(card).toContainText('51,200');
+  await expect(card).toContainText('#2 Linux');
+
+  await page.getByTestId('block-map-pause').click();
+  await expect.poll(() => page.evaluate(() => window.leaflab!.blockMap()!.paused)).toBe(true);
+  const frozen = await page.evaluate(() => window.leaflab!.blockMap()!.cells);
+  await lab.run('cat /usr/share/leaflab/sample.txt > /dev/null', 60_000);
+  expect(await page.evaluate(() => window.leaflab!.blockMap()!.cells)).toBe(frozen);
+  await page.getByTestId('block-map-pause').click();
+  await expect.poll(() => page.evaluate(() => window.leaflab!.blockMap()!.cells), { timeout: 10_000 }).not.toBe(frozen);
+});
