@@ -8,7 +8,7 @@ export type {
   BlockMapSnapshot,
   BlockMapPartitionSnapshot,
 } from './model';
-export { BlockMapRenderer, FLASH_FADE_MS } from './renderer';
+export { BlockMapRenderer, FLASH_FADE_MS, MIN_FRAME_INTERVAL_MS } from './renderer';
 export type { BlockMapRendererOptions } from './renderer';
 export { computeGridLayout, cellRect, cellAtPoint, moveCell, partitionSegments, GRID_LAYOUT_DEFAULTS } from './geometry';
 export type { GridLayout, GridLayoutOptions, RectCss, PartitionSegment } from './geometry';

@@ -26,16 +26,24 @@ import { cellOfSector } from './view';
 export interface BlockMapRendererOptions {
   /** How long a read or write flash takes to fade out. Default 800 ms. */
   fadeMs?: number;
+  /**
+   * Least time between two drawn frames. Default 50 ms (20 frames a second): v86 runs on the
+   * page's main thread, so every frame drawn is time the guest does not get, and a fade over
+   * 800 ms looks smooth enough at 20 frames a second.
+   */
+  minFrameIntervalMs?: number;
   layout?: Partial<GridLayoutOptions>;
 }
 
 export const FLASH_FADE_MS = 800;
+export const MIN_FRAME_INTERVAL_MS = 50;
 /** Flashes start this opaque over the cell's own colour, which shows through as they fade. */
 const FLASH_PEAK_ALPHA = 0.9;
 const MUTED_TEXT_COLOR = '#9aa7b4';
 
 export class BlockMapRenderer {
   private readonly context: CanvasRenderingContext2D;
+  private readonly minFrameIntervalMs: number;
   private readonly fadeMs: number;
   private readonly layoutOptions: Partial<GridLayoutOptions>;
   private currentLayout: GridLayout;
@@ -64,6 +72,7 @@ export class BlockMapRenderer {
     if (!context) throw new Error('The block map needs a 2D canvas, which this browser did not provide.');
     this.context = context;
     this.fadeMs = options.fadeMs ?? FLASH_FADE_MS;
+    this.minFrameIntervalMs = options.minFrameIntervalMs ?? MIN_FRAME_INTERVAL_MS;
     this.layoutOptions = options.layout ?? {};
     this.currentLayout = computeGridLayout(1, model.view.cellCount, this.layoutOptions);
   }
@@ -71,8 +80,13 @@ export class BlockMapRenderer {
   /** Starts the animation-frame loop (idempotent). */
   start(): void {
     if (this.frameRequest !== undefined) return;
+    let lastFrameMs = -Infinity;
     const loop = () => {
-      this.drawFrame(this.model.nowMs());
+      const nowMs = this.model.nowMs();
+      if (nowMs - lastFrameMs >= this.minFrameIntervalMs) {
+        lastFrameMs = nowMs;
+        this.drawFrame(nowMs);
+      }
       this.frameRequest = requestAnimationFrame(loop);
     };
     this.frameRequest = requestAnimationFrame(loop);

@@ -80,9 +80,17 @@ export function BlockMap({ model }: BlockMapProps) {
       for (const entry of entries) renderer.setWidth(entry.contentRect.width);
     });
     observer.observe(frame);
-    renderer.start();
+    // Drawing costs the guest main-thread time: draw only while the map is on screen (the
+    // model keeps counting, and catches up on the first frame back).
+    const visibility = new IntersectionObserver((entries) => {
+      const visible = entries.some((entry) => entry.isIntersecting);
+      if (visible) renderer.start();
+      else renderer.stop();
+    });
+    visibility.observe(frame);
     return () => {
       observer.disconnect();
+      visibility.disconnect();
       renderer.stop();
       rendererRef.current = undefined;
     };

@@ -1,5 +1,6 @@
 'use client';
 
+import { ErrorMessage } from '@/app/components/error-message';
 import { useRouter } from 'next/navigation';
 import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import type { BootSettings, PublishedImage } from '@/lib/images/manifest';
@@ -192,9 +193,7 @@ export function LabView({ image: imageProp, assets: assetsProp, diskMode, worksp
     return (
       <div className="lab">
         <h1>{image.title}</h1>
-        <p className="error" role="alert">
-          {workspaceError}
-        </p>
+        <ErrorMessage message={workspaceError} />
       </div>
     );
   }

@@ -1,5 +1,6 @@
 'use client';
 
+import { ErrorMessage } from '@/app/components/error-message';
 import { useState, type FormEvent } from 'react';
 import { BOOT_LIMITS, type BootSettings } from '@/lib/images/manifest';
 
@@ -69,11 +70,7 @@ export function MachinePanel({ settings, imageDefaults, onApply }: MachinePanelP
           Apply and restart
         </button>
       </form>
-      {message && (
-        <p className="error" role="alert">
-          {message}
-        </p>
-      )}
+      <ErrorMessage message={message} />
     </section>
   );
 }

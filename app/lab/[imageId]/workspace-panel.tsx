@@ -1,5 +1,6 @@
 'use client';
 
+import { ErrorMessage } from '@/app/components/error-message';
 import Link from 'next/link';
 import { useState, type FormEvent } from 'react';
 import { formatBytes } from '@/lib/format';
@@ -71,11 +72,7 @@ export function WorkspacePanel({ current, listing, hrefOf, onCreate, onRename, o
     <section className="panel workspaces" aria-labelledby="workspaces-heading" data-testid="workspace-panel">
       <h2 id="workspaces-heading">Workspaces</h2>
       <p className="meta">Each workspace is its own disk on top of the same image: changes in one are never seen in another.</p>
-      {listing.error && (
-        <p className="error" role="alert">
-          {listing.error}
-        </p>
-      )}
+      <ErrorMessage message={listing.error} />
       <table className="workspace-table">
         <thead>
           <tr>
@@ -149,11 +146,7 @@ export function WorkspacePanel({ current, listing, hrefOf, onCreate, onRename, o
           Create and open
         </button>
       </form>
-      {message && (
-        <p className="error" role="alert">
-          {message}
-        </p>
-      )}
+      <ErrorMessage message={message} />
     </section>
   );
 }
