@@ -30,6 +30,8 @@ import {
 } from './view';
 
 const SECTOR_SIZE_BYTES = 512;
+/** How soon the partition table is looked at again after sector 0 was not local, or changed. */
+const MBR_RETRY_MS = 250;
 
 /** What the map needs from the disk; `UnionDevice` satisfies it. */
 export interface BlockMapSource {
@@ -150,6 +152,7 @@ export class BlockMapModel {
   private mbr: MbrLayout = NO_MBR_YET;
   private mbrStale = true;
   private mbrReading = false;
+  private mbrRetry: ReturnType<typeof setTimeout> | undefined;
   private disposed = false;
   private readonly io = { reads: 0, writes: 0 };
   private uiState: BlockMapUiState;
@@ -185,7 +188,15 @@ export class BlockMapModel {
     if (kind === 'read') this.io.reads += 1;
     else this.io.writes += 1;
     // A write to sector 0 may change the partition table; a first read of it makes it readable.
-    if (firstSector === 0 && (kind === 'write' || this.mbr === NO_MBR_YET)) this.mbrStale = true;
+    if (firstSector === 0 && (kind === 'write' || this.mbr === NO_MBR_YET)) {
+      this.mbrStale = true;
+      // Re-read once the I/O has settled (a write commits, a read fills the cache), on a timer
+      // rather than in this listener, which runs on the guest's I/O path.
+      this.mbrRetry ??= setTimeout(() => {
+        this.mbrRetry = undefined;
+        this.maybeReadMbr();
+      }, MBR_RETRY_MS);
+    }
   };
 
   // ── cells ──────────────────────────────────────────────────────────────────
@@ -358,7 +369,16 @@ export class BlockMapModel {
    */
   private maybeReadMbr(): void {
     if (!this.mbrStale || this.mbrReading || this.disposed) return;
-    if (this.source.layerOfSector(0) === 'root') return;
+    if (this.source.layerOfSector(0) === 'root') {
+      // Not local yet (the map never fetches it itself): look again soon, so the partitions
+      // appear without waiting for the next frame, which is never drawn while the map is
+      // off screen.
+      this.mbrRetry ??= setTimeout(() => {
+        this.mbrRetry = undefined;
+        this.maybeReadMbr();
+      }, MBR_RETRY_MS);
+      return;
+    }
     this.mbrStale = false;
     this.mbrReading = true;
     this.source.peek(0, SECTOR_SIZE_BYTES).then(
@@ -446,6 +466,7 @@ export class BlockMapModel {
   /** Stops listening to the device. */
   dispose(): void {
     this.disposed = true;
+    clearTimeout(this.mbrRetry);
     this.unsubscribeIo();
     this.listeners.clear();
   }

@@ -43,6 +43,13 @@ async function waitForFlashesToFade(page: Page): Promise<void> {
   await page.waitForTimeout(1500);
 }
 
+/** Brings the map on screen (it draws only while visible) and waits for its first frame. */
+async function showMap(page: Page): Promise<void> {
+  const canvas = page.getByTestId('block-map-canvas');
+  await canvas.scrollIntoViewIfNeeded();
+  await expect(canvas).toHaveAttribute('data-columns', /^[1-9]\d*$/);
+}
+
 test('the block map shows written sectors as leaf, on the canvas too, and root again after a reset', async ({ page }) => {
   const lab = new LabPage(page);
   await lab.open(DEFAULT_IMAGE_ID, '?ws=block-map');
@@ -78,7 +85,7 @@ test('the block map shows written sectors as leaf, on the canvas too, and root a
     .toBeGreaterThan(leafCellsBefore + 10); // 4 MiB is 32 cells of 128 sectors
 
   // The canvas draws the written cell in a leaf colour.
-  await map.scrollIntoViewIfNeeded();
+  await showMap(page);
   await waitForFlashesToFade(page);
   const cell = await page.evaluate((sector) => window.leaflab!.blockMapCellOf(sector), FIRST_SECTOR);
   expect('pf').toContain((await page.evaluate(() => window.leaflab!.blockMap()!.cells))[cell!]);
@@ -101,6 +108,7 @@ test('the block map shows written sectors as leaf, on the canvas too, and root a
   await lab.waitForPrompt();
   await expect(page.getByTestId('block-map')).toBeVisible();
   expect(new Set(await layersOf(page, FIRST_SECTOR, SECTOR_COUNT))).not.toContain('leaf');
+  await showMap(page);
   await waitForFlashesToFade(page);
   expect(LEAF_COLORS).not.toContain(await cellColorOf(page, FIRST_SECTOR));
 });
@@ -110,9 +118,11 @@ test('hovering a cell tells its sectors, partition and layer; pause freezes the 
   await lab.open(DEFAULT_IMAGE_ID, '?ws=block-map-hover');
   await lab.waitForPrompt();
   const canvas = page.getByTestId('block-map-canvas');
-  await canvas.scrollIntoViewIfNeeded();
-  const snapshot = await page.evaluate(() => window.leaflab!.blockMap()!);
-  expect(snapshot.partitions.map((p) => p.firstSector)).toEqual([2048, 51200]); // from the guest's real MBR
+  // From the guest's real MBR, read once the boot has brought sector 0 into memory.
+  await expect
+    .poll(() => page.evaluate(() => window.leaflab!.blockMap()!.partitions.map((p) => p.firstSector)), { timeout: 10_000 })
+    .toEqual([2048, 51200]);
+  await showMap(page);
 
   // Hover the cell of the root partition's first sector.
   const box = await canvas.evaluate((element: HTMLCanvasElement) => {
