@@ -317,8 +317,9 @@ export function toLeafStoreError(error: unknown, action: string, storeName: stri
       return new LeafStoreError(
         'quota',
         `The browser's storage quota is exhausted, so ${action} workspace ${storeName} failed and the latest ` +
-          'changes were not saved. Everything saved before is kept. Free space (delete workspaces you no longer need ' +
-          'in the Workspaces panel, or clear other sites\' data), then reload the page.',
+          'changes were not saved. Everything saved before is kept; "Download disk" copies the disk with the unsaved ' +
+          'changes too. Free space (delete workspaces you no longer need in the Workspaces panel, or clear other ' +
+          'sites\' data), then reload the page.',
         options,
       );
     case 'AbortError':

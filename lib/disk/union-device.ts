@@ -10,7 +10,7 @@
  * the failing batch and every write queued or issued later reject with that error, and
  * `onError` listeners fire once (the app pauses the VM). Reads keep working and keep showing
  * the uncommitted writes from memory: that is the disk the guest has already seen, it stays
- * self-consistent, and a rescue (e.g. copying files out over the serial console) still works. What a
+ * self-consistent, and it lets the user download the disk to rescue unsaved changes. What a
  * reload shows is the last committed state, never part of a failed batch (the store's
  * writeBlocks is atomic).
  */

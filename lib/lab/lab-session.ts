@@ -8,6 +8,7 @@ import type { V86, V86Options } from 'v86';
 import { BlockMapModel } from '../blockmap';
 import type { BootSettings, PublishedImage } from '../images/manifest';
 import { emptyDiskStats, openDiskBackend, type DiskBackend, type DiskMode, type DiskStats, type WorkspaceRef } from './disk-backends';
+import { exportDiskImage } from './disk-export';
 import { fetchWithProgress } from './fetch-with-progress';
 import { loadV86 } from './load-v86';
 import { SerialLog } from './serial-log';
@@ -202,6 +203,22 @@ export class LabSession {
   /** Scales the VGA output (fullscreen fits the screen to the display). */
   setScreenScale(scale: number): void {
     this.emulator?.screen_set_scale(scale, scale);
+  }
+
+  /**
+   * The whole disk as the guest sees it, as a raw image (union disk only). The machine is
+   * paused meanwhile, so the copy is one consistent moment of the disk, and resumed after.
+   */
+  async exportDisk(onProgress: (copiedBytes: number, totalBytes: number) => void): Promise<Blob> {
+    const device = this.disk?.device;
+    if (!device) throw new Error('Only the union disk can be downloaded; this lab runs another disk mode.');
+    const wasRunning = this.emulator?.is_running() ?? false;
+    if (wasRunning) await this.emulator?.stop();
+    try {
+      return await exportDiskImage(device, onProgress, this.abort.signal);
+    } finally {
+      if (wasRunning && this.state.status !== 'error') await this.emulator?.run();
+    }
   }
 
   sendSerial(text: string): void {

@@ -1,8 +1,9 @@
-import { writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { CELL_STATE_COLORS } from '../../lib/blockmap/palette';
-import { DEFAULT_IMAGE_ID } from './support/default-image';
+import { defaultManifest, DEFAULT_IMAGE_ID } from './support/default-image';
 import { LabPage } from './support/lab-page';
 
 /**
@@ -50,7 +51,7 @@ async function showMap(page: Page): Promise<void> {
   await expect(canvas).toHaveAttribute('data-columns', /^[1-9]\d*$/);
 }
 
-test('the block map shows written sectors as leaf, on the canvas too, and root again after a reset', async ({ page }) => {
+test('the block map shows written sectors as leaf, on the canvas too, the downloaded disk holds them, and root again after a reset', async ({ page }) => {
   const lab = new LabPage(page);
   await lab.open(DEFAULT_IMAGE_ID, '?ws=block-map');
   await lab.waitForPrompt();
@@ -64,6 +65,20 @@ test('the block map shows written sectors as leaf, on the canvas too, and root a
   // The sectors around them are not the leaf's.
   expect(await layersOf(page, FIRST_SECTOR - 1, 1)).not.toEqual(['leaf']);
   expect(await layersOf(page, FIRST_SECTOR + SECTOR_COUNT, 1)).not.toEqual(['leaf']);
+
+  // "Download disk" gives the merged disk as a raw image: the guest's sectors are in it.
+  const guestSha = /\n([0-9a-f]{64}) {2}-/.exec(
+    await lab.run(`dd if=/dev/sda bs=512 skip=${FIRST_SECTOR} count=${SECTOR_COUNT} 2>/dev/null | sha256sum`),
+  )?.[1];
+  const downloadStarted = page.waitForEvent('download', { timeout: 60_000 });
+  await page.getByRole('button', { name: 'Download disk' }).click();
+  const download = await downloadStarted;
+  expect(download.suggestedFilename()).toBe(`${DEFAULT_IMAGE_ID}-block-map.img`);
+  const image = readFileSync((await download.path())!);
+  expect(image.length).toBe(defaultManifest().sizeBytes);
+  const region = image.subarray(FIRST_SECTOR * 512, (FIRST_SECTOR + SECTOR_COUNT) * 512);
+  expect(createHash('sha256').update(region).digest('hex')).toBe(guestSha);
+  expect(await lab.run('echo still-running-after-the-copy')).toContain('still-running-after-the-copy');
 
   // The walk-through's "write a file" step, through its button: more leaf cells appear.
   const leafCellsBefore = await page.evaluate(() => {

@@ -17,6 +17,7 @@ import {
   type WorkspaceRecord,
 } from '@/lib/workspaces';
 import { BlockMap } from './block-map';
+import { DownloadDiskButton } from './download-disk-button';
 import { MachinePanel } from './machine-panel';
 import { SerialConsole } from './serial-console';
 import { ShareButton } from './share-button';
@@ -227,6 +228,13 @@ export function LabView({ image: imageProp, assets: assetsProp, diskMode, worksp
             <button type="button" className="danger" onClick={() => void resetDisk()} disabled={resetting || !workspace}>
               Reset disk
             </button>
+          )}
+          {diskMode === 'union' && (
+            <DownloadDiskButton
+              session={session}
+              fileName={`${image.id}-${workspace?.name ?? workspaceName}.img`}
+              disabled={!snapshot.diskReady || snapshot.status === 'loading'}
+            />
           )}
           {workspace && <ShareButton image={image} settings={workspace.settings} />}
         </div>
