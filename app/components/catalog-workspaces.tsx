@@ -2,7 +2,7 @@
 
 import { useEffect, useState } from 'react';
 import { formatBytes } from '@/lib/format';
-import { measureWorkspaces, withWorkspaceRegistry } from '@/lib/workspaces';
+import { measureWorkspaces, totalApproximateBytes, withWorkspaceRegistry } from '@/lib/workspaces';
 
 interface ImageUsage {
   workspaceCount: number;
@@ -20,8 +20,7 @@ export function CatalogWorkspaces({ imageId }: { imageId: string }) {
       .then(measureWorkspaces)
       .then((measured) => {
         if (cancelled) return;
-        const bytes = measured.reduce((sum, { usage: leaf }) => sum + (leaf?.approximateBytes ?? 0), 0);
-        setUsage({ workspaceCount: measured.length, bytes });
+        setUsage({ workspaceCount: measured.length, bytes: totalApproximateBytes(measured) });
       })
       .catch((loadError: unknown) => !cancelled && setError((loadError as Error).message));
     return () => {

@@ -10,6 +10,7 @@
  * commits land after the I/O that caused them) and once a `heartbeatMs` otherwise.
  * React hears only about what changes rarely (view, pause, partitions) via `subscribe`.
  */
+import { SECTOR_SIZE_BYTES } from '../disk/leaf-store';
 import { parseMbr, partitionLabel, partitionsOverlapping, type MbrLayout } from '../disk/mbr';
 import type { SectorLayerCounts } from '../disk/sector-layer-counts';
 import type { IoListener, SectorLayer } from '../disk/union-device';
@@ -29,7 +30,6 @@ import {
   type BlockMapView,
 } from './view';
 
-const SECTOR_SIZE_BYTES = 512;
 /** How soon the partition table is looked at again after sector 0 was not local, or changed. */
 const MBR_RETRY_MS = 250;
 

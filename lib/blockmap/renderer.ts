@@ -7,6 +7,7 @@
  * Drawing happens in device pixels with cell edges rounded to whole pixels, so cells stay
  * crisp at any devicePixelRatio; the layout itself is in CSS pixels (see geometry.ts).
  */
+import { SECTOR_SIZE_BYTES } from '../disk/leaf-store';
 import { partitionLabel } from '../disk/mbr';
 import { formatBytes } from '../format';
 import { CELL_STATES } from './cell-state';
@@ -239,7 +240,7 @@ export class BlockMapRenderer {
       ctx.fillStyle = PARTITION_EDGE_COLOR;
       if (segment.startsInView) ctx.fillRect(x0, 0, Math.max(1, Math.round(r)), height);
       const { partition } = segment;
-      const label = `${partitionLabel(partition)}${partition.bootable ? ' (boot)' : ''} · ${formatBytes(partition.sectorCount * 512)}`;
+      const label = `${partitionLabel(partition)}${partition.bootable ? ' (boot)' : ''} · ${formatBytes(partition.sectorCount * SECTOR_SIZE_BYTES)}`;
       ctx.save();
       ctx.beginPath();
       ctx.rect(x0, 0, x1 - x0, height);

@@ -224,13 +224,19 @@ export class UnionDevice {
     }
     this.stats.reads += 1;
     this.stats.bytesRead += lengthBytes;
-    // Behind a pending read-modify-write, wait for it: this read was issued after that write.
-    // (Its failure fails the device but does not stop reads, hence the same callback twice.)
+    return this.readInIssueOrder(offsetBytes, lengthBytes, signal, true);
+  }
+
+  /**
+   * Behind a pending read-modify-write, a read waits for it: it was issued after that write.
+   * (Its failure fails the device but does not stop reads, hence the same callback twice.)
+   */
+  private readInIssueOrder(offsetBytes: number, lengthBytes: number, signal: AbortSignal | undefined, report: boolean): Promise<Uint8Array> {
     if (this.applyTail) {
-      const readAfter = () => this.readNow(offsetBytes, lengthBytes, signal, true);
+      const readAfter = () => this.readNow(offsetBytes, lengthBytes, signal, report);
       return this.applyTail.then(readAfter, readAfter);
     }
-    return this.readNow(offsetBytes, lengthBytes, signal, true);
+    return this.readNow(offsetBytes, lengthBytes, signal, report);
   }
 
   /**
@@ -298,11 +304,7 @@ export class UnionDevice {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (this.applyTail) {
-      const readAfter = () => this.readNow(offsetBytes, lengthBytes, signal, false);
-      return this.applyTail.then(readAfter, readAfter);
-    }
-    return this.readNow(offsetBytes, lengthBytes, signal, false);
+    return this.readInIssueOrder(offsetBytes, lengthBytes, signal, false);
   }
 
   /**

@@ -3,5 +3,5 @@ export { DEFAULT_WORKSPACE_NAME, WORKSPACE_NAME_MAX_LENGTH, WorkspaceNameError, 
 export { REGISTRY_DATABASE_NAME, WorkspaceRegistry, WorkspaceRegistryError, withWorkspaceRegistry } from './workspace-registry';
 export type { WorkspaceRecord } from './workspace-registry';
 export { WorkspaceBusyError, holdWorkspaceLock, workspaceLockName, workspacesInUse } from './workspace-lock';
-export { deleteWorkspace, discardWorkspaceChanges, measureWorkspaces } from './workspace-actions';
+export { deleteWorkspace, discardWorkspaceChanges, measureWorkspaces, totalApproximateBytes } from './workspace-actions';
 export type { MeasuredWorkspace } from './workspace-actions';

@@ -41,3 +41,8 @@ export function measureWorkspaces(records: readonly WorkspaceRecord[]): Promise<
     })),
   );
 }
+
+/** What all the given workspaces store together (unmeasurable ones count as nothing). */
+export function totalApproximateBytes(measured: readonly MeasuredWorkspace[]): number {
+  return measured.reduce((sum, { usage }) => sum + (usage?.approximateBytes ?? 0), 0);
+}

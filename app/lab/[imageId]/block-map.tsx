@@ -13,6 +13,7 @@ import {
   type BlockMapView,
   type CellState,
 } from '@/lib/blockmap';
+import { SECTOR_SIZE_BYTES } from '@/lib/disk/leaf-store';
 import { formatBytes } from '@/lib/format';
 
 export interface BlockMapProps {
@@ -38,7 +39,7 @@ interface CellPick {
 const number = (n: number) => n.toLocaleString('en-US');
 
 function granularityLabel(sectorsPerCell: number): string {
-  return `${number(sectorsPerCell)} ${sectorsPerCell === 1 ? 'sector' : 'sectors'} (${formatBytes(sectorsPerCell * 512)})`;
+  return `${number(sectorsPerCell)} ${sectorsPerCell === 1 ? 'sector' : 'sectors'} (${formatBytes(sectorsPerCell * SECTOR_SIZE_BYTES)})`;
 }
 
 /**
@@ -243,7 +244,7 @@ export function BlockMap({ model }: BlockMapProps) {
         </div>
       </div>
       <p className="block-map-range">
-        Sectors {number(view.firstSector)}–{number(windowEnd - 1)} of {number(model.sectorCount)} ({formatBytes(model.sectorCount * 512)} disk),{' '}
+        Sectors {number(view.firstSector)}–{number(windowEnd - 1)} of {number(model.sectorCount)} ({formatBytes(model.sectorCount * SECTOR_SIZE_BYTES)} disk),{' '}
         {granularityLabel(view.sectorsPerCell)} per cell{paused && ' · paused'}
       </p>
       <div className="block-map-body">
@@ -291,7 +292,7 @@ export function BlockMap({ model }: BlockMapProps) {
                   </dd>
                   <dt>Bytes</dt>
                   <dd>
-                    {number(info.firstByte)}–{number(info.lastByte)} ({formatBytes(info.sectorCount * 512)})
+                    {number(info.firstByte)}–{number(info.lastByte)} ({formatBytes(info.sectorCount * SECTOR_SIZE_BYTES)})
                   </dd>
                   <dt>Partition</dt>
                   <dd>{info.partitions.length > 0 ? info.partitions.join(', ') : 'none'}</dd>

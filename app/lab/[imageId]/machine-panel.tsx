@@ -1,11 +1,17 @@
 'use client';
 
 import { ErrorMessage } from '@/app/components/error-message';
-import { useState, type FormEvent } from 'react';
+import { Fragment, useState, type FormEvent } from 'react';
 import { BOOT_LIMITS, type BootSettings } from '@/lib/images/manifest';
 
 const MEMORY_CHOICES_MIB = [32, 64, 128, 256, 512, 1024, 2048].filter((mib) => mib >= BOOT_LIMITS.memoryMiB.min && mib <= BOOT_LIMITS.memoryMiB.max);
 const VGA_MEMORY_CHOICES_MIB = [2, 4, 8, 16, 32];
+
+/** The settings measured in MiB, each a select of common sizes (plus the current value). */
+const MIB_SETTINGS = [
+  { key: 'memoryMiB', id: 'memory-mib', label: 'Memory', choices: MEMORY_CHOICES_MIB },
+  { key: 'vgaMemoryMiB', id: 'vga-memory-mib', label: 'VGA memory', choices: VGA_MEMORY_CHOICES_MIB },
+] as const satisfies ReadonlyArray<{ key: keyof BootSettings; id: string; label: string; choices: number[] }>;
 
 interface MachinePanelProps {
   settings: BootSettings;
@@ -40,30 +46,18 @@ export function MachinePanel({ settings, imageDefaults, onApply }: MachinePanelP
     <section className="panel machine" aria-labelledby="machine-heading" data-testid="machine-panel">
       <h2 id="machine-heading">Machine</h2>
       <form onSubmit={(event) => void submit(event)} className="settings-form">
-        <label htmlFor="memory-mib">Memory</label>
-        <select
-          id="memory-mib"
-          value={draft.memoryMiB}
-          onChange={(event) => setDraft({ ...draft, memoryMiB: Number(event.target.value) })}
-        >
-          {withChoice(MEMORY_CHOICES_MIB, draft.memoryMiB).map((mib) => (
-            <option key={mib} value={mib}>
-              {mib} MiB{mib === imageDefaults.memoryMiB ? ' (image default)' : ''}
-            </option>
-          ))}
-        </select>
-        <label htmlFor="vga-memory-mib">VGA memory</label>
-        <select
-          id="vga-memory-mib"
-          value={draft.vgaMemoryMiB}
-          onChange={(event) => setDraft({ ...draft, vgaMemoryMiB: Number(event.target.value) })}
-        >
-          {withChoice(VGA_MEMORY_CHOICES_MIB, draft.vgaMemoryMiB).map((mib) => (
-            <option key={mib} value={mib}>
-              {mib} MiB{mib === imageDefaults.vgaMemoryMiB ? ' (image default)' : ''}
-            </option>
-          ))}
-        </select>
+        {MIB_SETTINGS.map(({ key, id, label, choices }) => (
+          <Fragment key={key}>
+            <label htmlFor={id}>{label}</label>
+            <select id={id} value={draft[key]} onChange={(event) => setDraft({ ...draft, [key]: Number(event.target.value) })}>
+              {withChoice(choices, draft[key]).map((mib) => (
+                <option key={mib} value={mib}>
+                  {mib} MiB{mib === imageDefaults[key] ? ' (image default)' : ''}
+                </option>
+              ))}
+            </select>
+          </Fragment>
+        ))}
         <label htmlFor="acpi">ACPI</label>
         <input id="acpi" type="checkbox" checked={draft.acpi} onChange={(event) => setDraft({ ...draft, acpi: event.target.checked })} />
         <button type="submit" disabled={!changed}>

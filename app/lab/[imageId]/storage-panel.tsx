@@ -2,6 +2,7 @@
 
 import { useCallback, useEffect, useState } from 'react';
 import { formatBytes } from '@/lib/format';
+import { totalApproximateBytes } from '@/lib/workspaces';
 import type { WorkspaceListing } from './use-workspaces';
 
 interface Estimate {
@@ -57,7 +58,7 @@ export function StoragePanel({ listing }: { listing: WorkspaceListing }) {
     );
   }
 
-  const workspaceBytes = listing.workspaces.reduce((sum, { usage }) => sum + (usage?.approximateBytes ?? 0), 0);
+  const workspaceBytes = totalApproximateBytes(listing.workspaces);
   return (
     <section className="panel storage" aria-labelledby="storage-heading" data-testid="storage-panel">
       <h2 id="storage-heading">Storage</h2>

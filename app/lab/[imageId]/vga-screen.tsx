@@ -56,7 +56,8 @@ export function VgaScreen({ screenRef, session, generation }: VgaScreenProps) {
       }
     };
     const onMouseDown = () => {
-      if (document.pointerLockElement !== screen) void screen.requestPointerLock?.()?.catch?.(() => undefined);
+      // Refused without a user gesture or in some embeddings: the keyboard capture still works.
+      if (document.pointerLockElement !== screen) Promise.resolve(screen.requestPointerLock()).catch(() => undefined);
     };
     screen.addEventListener('focus', onFocus);
     screen.addEventListener('blur', onBlur);
