@@ -1,6 +1,7 @@
 /**
- * Where things are on the block map's canvas, in CSS pixels: a band of partitions on top, then
- * the cells in rows, left to right in sector order. Pure functions of the canvas width and the
+ * Where things are on the block map's canvas, in CSS pixels: the cells in rows, left to right
+ * in sector order, and the outline of a run of cells (a partition) as the rows fold it. Pure
+ * functions of the canvas width and the
  * view, shared by the renderer (to draw), the component (to hit-test the pointer) and e2e
  * tests (which can compute a cell's position from the snapshot and the canvas's data-*
  * attributes, which the renderer sets from the same layout).
@@ -8,8 +9,6 @@
  * The column count is a power of two, so a row is a round number of cells (64, 128...) and
  * rows of a view line up with leaf blocks and root chunks; the cells stretch to fill the width.
  */
-import type { MbrPartition } from '../disk/mbr';
-import type { BlockMapView } from './view';
 
 export interface GridLayoutOptions {
   /** Cells are at least this wide (more columns would make them too small to point at). */
@@ -18,17 +17,12 @@ export interface GridLayoutOptions {
   maxCellCss: number;
   /** Gap between cells. */
   gapCss: number;
-  /** Height of the partition band above the cells, and the space under it. */
-  bandHeightCss: number;
-  bandGapCss: number;
 }
 
 export const GRID_LAYOUT_DEFAULTS: GridLayoutOptions = {
   minCellCss: 8,
   maxCellCss: 28,
   gapCss: 1,
-  bandHeightCss: 20,
-  bandGapCss: 6,
 };
 
 export interface GridLayout {
@@ -40,8 +34,7 @@ export interface GridLayout {
   /** Cell pitch (cells are square; the drawn square is the pitch minus the gap). */
   cellSizeCss: number;
   gapCss: number;
-  bandHeightCss: number;
-  /** Top of the first row of cells. */
+  /** Top of the first row of cells (0 now; kept so hit-testing and tests never assume it). */
   gridTopCss: number;
 }
 
@@ -60,7 +53,7 @@ export function computeGridLayout(widthCss: number, cellCount: number, options: 
   columns = Math.max(1, Math.min(columns, cellCount));
   const cellSizeCss = Math.min(o.maxCellCss, width / columns);
   const rows = Math.ceil(cellCount / columns);
-  const gridTopCss = o.bandHeightCss + o.bandGapCss;
+  const gridTopCss = 0;
   return {
     widthCss: width,
     heightCss: gridTopCss + rows * cellSizeCss,
@@ -69,7 +62,6 @@ export function computeGridLayout(widthCss: number, cellCount: number, options: 
     rows,
     cellSizeCss,
     gapCss: o.gapCss,
-    bandHeightCss: o.bandHeightCss,
     gridTopCss,
   };
 }
@@ -103,42 +95,45 @@ export function moveCell(layout: GridLayout, cellIndex: number, deltaColumns: nu
   return Math.min(layout.cellCount - 1, Math.max(0, target));
 }
 
-export interface PartitionSegment {
-  partition: MbrPartition;
-  /** Position in the band: the view's sectors spread linearly over the canvas width. */
+export interface PointCss {
   x: number;
-  width: number;
-  /** The partition starts (ends) inside the window, not before (after) it. */
-  startsInView: boolean;
-  endsInView: boolean;
+  y: number;
 }
 
 /**
- * The band above the grid: the window's sector range laid out linearly across the width, with
- * each partition's part of it. The grid wraps rows, the band does not: it reads like a ruler.
+ * The outline of cells [fromCell, toCell) as the rows fold them: a rectangle when they sit in
+ * one row, otherwise the staircase from the first cell to the end of its row, the full rows
+ * between, and the last row up to the last cell (which can be two separate pieces when the
+ * run wraps once and ends left of where it began). Traced clockwise; filled with the nonzero
+ * rule it covers exactly those cells, so it serves as a clip to stroke inside the run.
  */
-export function partitionSegments(
-  layout: GridLayout,
-  view: BlockMapView,
-  sectorCount: number,
-  partitions: readonly MbrPartition[],
-): PartitionSegment[] {
-  const first = view.firstSector;
-  const end = Math.min(sectorCount, first + view.cellCount * view.sectorsPerCell);
-  const gridWidthCss = Math.min(layout.widthCss, layout.columns * layout.cellSizeCss);
-  const scale = gridWidthCss / Math.max(1, end - first);
-  const segments: PartitionSegment[] = [];
-  for (const partition of partitions) {
-    const from = Math.max(first, partition.firstSector);
-    const to = Math.min(end, partition.endSector);
-    if (to <= from) continue;
-    segments.push({
-      partition,
-      x: (from - first) * scale,
-      width: (to - from) * scale,
-      startsInView: partition.firstSector >= first,
-      endsInView: partition.endSector <= end,
-    });
+export function cellRunOutline(layout: GridLayout, fromCell: number, toCell: number): PointCss[] {
+  const from = Math.max(0, Math.floor(fromCell));
+  const to = Math.min(layout.cellCount, Math.ceil(toCell));
+  if (to <= from) return [];
+  const { columns, cellSizeCss: size, gridTopCss: top } = layout;
+  const firstRow = Math.floor(from / columns);
+  const firstColumn = from % columns;
+  const lastRow = Math.floor((to - 1) / columns);
+  const endColumn = ((to - 1) % columns) + 1;
+  const x = (column: number) => column * size;
+  const y = (row: number) => top + row * size;
+  if (firstRow === lastRow) {
+    return [
+      { x: x(firstColumn), y: y(firstRow) },
+      { x: x(endColumn), y: y(firstRow) },
+      { x: x(endColumn), y: y(firstRow + 1) },
+      { x: x(firstColumn), y: y(firstRow + 1) },
+    ];
   }
-  return segments;
+  return [
+    { x: x(firstColumn), y: y(firstRow) },
+    { x: x(columns), y: y(firstRow) },
+    { x: x(columns), y: y(lastRow) },
+    { x: x(endColumn), y: y(lastRow) },
+    { x: x(endColumn), y: y(lastRow + 1) },
+    { x: x(0), y: y(lastRow + 1) },
+    { x: x(0), y: y(firstRow + 1) },
+    { x: x(firstColumn), y: y(firstRow + 1) },
+  ];
 }

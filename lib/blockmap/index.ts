@@ -10,11 +10,11 @@ export type {
 } from './model';
 export { BlockMapRenderer, FLASH_FADE_MS, MIN_FRAME_INTERVAL_MS } from './renderer';
 export type { BlockMapRendererOptions } from './renderer';
-export { computeGridLayout, cellRect, cellAtPoint, moveCell, partitionSegments, GRID_LAYOUT_DEFAULTS } from './geometry';
-export type { GridLayout, GridLayoutOptions, RectCss, PartitionSegment } from './geometry';
+export { computeGridLayout, cellRect, cellAtPoint, cellRunOutline, moveCell, GRID_LAYOUT_DEFAULTS } from './geometry';
+export type { GridLayout, GridLayoutOptions, RectCss, PointCss } from './geometry';
 export { CELL_STATES, CELL_CODE, CELL_STATE_CHARS, CELL_STATE_LABELS, SECTOR_LAYER_LABELS, classifyCell, cellStateOf, layerBreakdown } from './cell-state';
 export type { CellState, LayerShare } from './cell-state';
-export { CELL_STATE_COLORS, FLASH_COLORS, FLASH_LABELS, HIGHLIGHT_COLOR, PARTITION_BAND_COLORS, PARTITION_MARKER_COLOR } from './palette';
+export { CELL_STATE_COLORS, FLASH_COLORS, FLASH_LABELS, HIGHLIGHT_COLOR, partitionOutlineColor } from './palette';
 export { IoFlashRing } from './io-flashes';
 export type { IoKind } from './io-flashes';
 export {
@@ -27,6 +27,7 @@ export {
   panView,
   cellSectorRange,
   cellOfSector,
+  cellsOfSectorRange,
   viewEndSector,
 } from './view';
 export type { BlockMapView } from './view';

@@ -5,6 +5,7 @@
  * people with the common colour-vision deficiencies), and the I/O flashes are white (read)
  * and a red-pink (write), far in lightness from each other and from the cells they cover.
  */
+import type { MbrPartition } from '../disk/mbr';
 import type { CellState } from './cell-state';
 import type { IoKind } from './io-flashes';
 
@@ -26,11 +27,16 @@ export const FLASH_LABELS: Readonly<Record<IoKind, string>> = {
   write: 'Write (flash)',
 };
 
-/** Partition band: alternating fills so neighbouring partitions stay apart, and the label colour. */
-export const PARTITION_BAND_COLORS: readonly string[] = ['#2b3a4d', '#3b3352'];
-export const PARTITION_TEXT_COLOR = '#e6edf3';
-export const PARTITION_EDGE_COLOR = '#9aa7b4';
-/** The bar at the left edge of the cell where a partition starts (bright: it sits on any cell colour). */
-export const PARTITION_MARKER_COLOR = '#f0f6fc';
+/**
+ * Outlines of the partitions around their cells, by table entry (sda1 first). Bright and
+ * unlike every cell and flash colour: Okabe–Ito yellow and bluish green (lightened for the
+ * dark theme), near-white, and a lavender.
+ */
+const PARTITION_OUTLINE_COLORS = { 1: '#f0e442', 2: '#2fd1a0', 3: '#f0f6fc', 4: '#a9a3ff' } as const;
+
+export function partitionOutlineColor(partitionIndex: MbrPartition['index']): string {
+  return PARTITION_OUTLINE_COLORS[partitionIndex];
+}
+
 /** Outline of the cell under the pointer or the keyboard selection. */
 export const HIGHLIGHT_COLOR = '#ffffff';

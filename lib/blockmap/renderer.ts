@@ -1,28 +1,17 @@
 /**
- * Draws a BlockMapModel on a canvas on animation frames (plain DOM, no React): the partition
- * band, one square per cell in its state's colour, reads and writes flashing and fading, and
- * the highlighted cell. A frame that would look like the last one is skipped, so an idle map
+ * Draws a BlockMapModel on a canvas on animation frames (plain DOM, no React): one square per
+ * cell in its state's colour, reads and writes flashing and fading, each partition outlined
+ * around its cells, and the highlighted cell. A frame that would look like the last one is skipped, so an idle map
  * costs almost nothing; a busy one costs one pass over the cells and the live flashes.
  *
  * Drawing happens in device pixels with cell edges rounded to whole pixels, so cells stay
  * crisp at any devicePixelRatio; the layout itself is in CSS pixels (see geometry.ts).
  */
-import { SECTOR_SIZE_BYTES } from '../disk/leaf-store';
-import { partitionLabel } from '../disk/mbr';
-import { formatBytes } from '../format';
 import { CELL_STATES } from './cell-state';
-import { cellAtPoint, cellRect, computeGridLayout, partitionSegments, type GridLayout, type GridLayoutOptions, type RectCss } from './geometry';
+import { cellAtPoint, cellRect, cellRunOutline, computeGridLayout, type GridLayout, type GridLayoutOptions, type RectCss } from './geometry';
 import type { BlockMapModel } from './model';
-import {
-  CELL_STATE_COLORS,
-  FLASH_COLORS,
-  HIGHLIGHT_COLOR,
-  PARTITION_BAND_COLORS,
-  PARTITION_EDGE_COLOR,
-  PARTITION_MARKER_COLOR,
-  PARTITION_TEXT_COLOR,
-} from './palette';
-import { cellOfSector } from './view';
+import { CELL_STATE_COLORS, FLASH_COLORS, HIGHLIGHT_COLOR, partitionOutlineColor } from './palette';
+import { cellsOfSectorRange } from './view';
 
 export interface BlockMapRendererOptions {
   /** How long a read or write flash takes to fade out. Default 800 ms. */
@@ -40,7 +29,8 @@ export const FLASH_FADE_MS = 800;
 export const MIN_FRAME_INTERVAL_MS = 50;
 /** Flashes start this opaque over the cell's own colour, which shows through as they fade. */
 const FLASH_PEAK_ALPHA = 0.9;
-const MUTED_TEXT_COLOR = '#9aa7b4';
+/** Width of a partition's outline, drawn inside its cells so neighbours never cover each other. */
+const PARTITION_OUTLINE_CSS = 2;
 
 export class BlockMapRenderer {
   private readonly context: CanvasRenderingContext2D;
@@ -163,9 +153,9 @@ export class BlockMapRenderer {
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.globalAlpha = 1;
     ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
-    this.drawBand();
     this.drawCells();
     if (flashesLive) this.drawFlashes(nowMs);
+    this.drawPartitions();
     this.drawHighlight();
   }
 
@@ -204,49 +194,33 @@ export class BlockMapRenderer {
       }
       ctx.fill();
     });
-    // Where a partition starts inside the window: a bar at the left edge of its first cell.
-    const view = this.model.view;
-    ctx.fillStyle = PARTITION_MARKER_COLOR;
-    for (const partition of this.model.partitionTable.partitions) {
-      const cell = cellOfSector(view, partition.firstSector);
-      if (cell === undefined || cell >= states.length) continue;
-      this.placeCell(cell);
-      ctx.fillRect(this.cellX, this.cellY, Math.max(2, Math.round(2 * this.pixelRatio)), this.cellHeight);
-    }
   }
 
-  private drawBand(): void {
+  /**
+   * Each partition's run of cells, outlined as the rows fold it. The outline is stroked twice
+   * as wide as wanted and clipped to the run, so exactly its inner half shows: it stays inside
+   * the canvas at the edges, and two partitions sharing a cell both stay visible.
+   */
+  private drawPartitions(): void {
     const ctx = this.context;
     const r = this.pixelRatio;
-    const { bandHeightCss } = this.currentLayout;
-    const { partitions, problem } = this.model.partitionTable;
-    const segments = partitionSegments(this.currentLayout, this.model.view, this.model.sectorCount, partitions);
-    ctx.font = `${Math.round(11 * r)}px system-ui, -apple-system, 'Segoe UI', sans-serif`;
-    ctx.textBaseline = 'middle';
-    const textY = Math.round((bandHeightCss / 2) * r);
-    if (segments.length === 0) {
-      ctx.fillStyle = MUTED_TEXT_COLOR;
-      const text =
-        partitions.length > 0 ? 'No partition in this part of the disk' : (problem ?? 'Partition table not read yet (sector 0 not loaded)');
-      ctx.fillText(text, Math.round(4 * r), textY);
-      return;
-    }
-    for (const segment of segments) {
-      const x0 = Math.round(segment.x * r);
-      const x1 = Math.max(x0 + 1, Math.round((segment.x + segment.width) * r));
-      const height = Math.round(bandHeightCss * r);
-      ctx.fillStyle = PARTITION_BAND_COLORS[segment.partition.index % PARTITION_BAND_COLORS.length] ?? '#2b3a4d';
-      ctx.fillRect(x0, 0, x1 - x0, height);
-      ctx.fillStyle = PARTITION_EDGE_COLOR;
-      if (segment.startsInView) ctx.fillRect(x0, 0, Math.max(1, Math.round(r)), height);
-      const { partition } = segment;
-      const label = `${partitionLabel(partition)}${partition.bootable ? ' (boot)' : ''} · ${formatBytes(partition.sectorCount * SECTOR_SIZE_BYTES)}`;
+    for (const partition of this.model.partitionTable.partitions) {
+      const run = cellsOfSectorRange(this.model.view, partition.firstSector, partition.endSector);
+      if (!run) continue;
+      const outline = cellRunOutline(this.currentLayout, run.fromCell, run.toCell);
       ctx.save();
       ctx.beginPath();
-      ctx.rect(x0, 0, x1 - x0, height);
+      outline.forEach(({ x, y }, index) => {
+        const xDevice = Math.round(x * r);
+        const yDevice = Math.round(y * r);
+        if (index === 0) ctx.moveTo(xDevice, yDevice);
+        else ctx.lineTo(xDevice, yDevice);
+      });
+      ctx.closePath();
       ctx.clip();
-      ctx.fillStyle = PARTITION_TEXT_COLOR;
-      ctx.fillText(label, x0 + Math.round(5 * r), textY);
+      ctx.lineWidth = 2 * Math.max(1, Math.round(PARTITION_OUTLINE_CSS * r));
+      ctx.strokeStyle = partitionOutlineColor(partition.index);
+      ctx.stroke();
       ctx.restore();
     }
   }

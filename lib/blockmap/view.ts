@@ -67,6 +67,21 @@ export function cellOfSector(view: BlockMapView, sector: number): number | undef
 }
 
 /**
+ * The cells [fromCell, toCell) showing any of sectors [firstSector, endSector), or undefined
+ * when none is in the window. A cell only partly in the range counts (a partition that starts
+ * mid-cell is drawn from that cell on).
+ */
+export function cellsOfSectorRange(
+  view: BlockMapView,
+  firstSector: number,
+  endSector: number,
+): { fromCell: number; toCell: number } | undefined {
+  const fromCell = Math.max(0, Math.floor((firstSector - view.firstSector) / view.sectorsPerCell));
+  const toCell = Math.min(view.cellCount, Math.ceil((endSector - view.firstSector) / view.sectorsPerCell));
+  return toCell > fromCell ? { fromCell, toCell } : undefined;
+}
+
+/**
  * The view at another granularity that keeps `anchorSector` where it was on the map (same
  * fraction of the window), so zooming with the select or the buttons stays on the region
  * the user was looking at.

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { CELL_STATE_COLORS } from '../../lib/blockmap/palette';
+import { CELL_STATE_COLORS, partitionOutlineColor } from '../../lib/blockmap/palette';
 import { defaultManifest, DEFAULT_IMAGE_ID } from './support/default-image';
 import { LabPage } from './support/lab-page';
 
@@ -23,20 +23,23 @@ function layersOf(page: Page, first: number, count: number): Promise<string[]> {
   );
 }
 
-/** The colour drawn at the centre of the map cell that shows `sector`, as #rrggbb. */
-async function cellColorOf(page: Page, sector: number): Promise<string> {
-  return page.evaluate((wanted) => {
+/**
+ * The colour drawn in the map cell that shows `sector`, as #rrggbb: at its centre, or
+ * `xInCellCss` CSS pixels from its left edge.
+ */
+async function cellColorOf(page: Page, sector: number, xInCellCss?: number): Promise<string> {
+  return page.evaluate(([wanted, xInCell]) => {
     const canvas = document.querySelector<HTMLCanvasElement>('[data-testid="block-map-canvas"]')!;
     const cell = window.leaflab!.blockMapCellOf(wanted)!;
     const columns = Number(canvas.dataset.columns);
     const cellSize = Number(canvas.dataset.cellSizeCss);
     const gridTop = Number(canvas.dataset.gridTopCss);
     const ratio = canvas.width / canvas.getBoundingClientRect().width;
-    const x = Math.floor(((cell % columns) + 0.5) * cellSize * ratio);
+    const x = Math.floor(((cell % columns) * cellSize + (xInCell ?? cellSize / 2)) * ratio);
     const y = Math.floor((gridTop + (Math.floor(cell / columns) + 0.5) * cellSize) * ratio);
     const [r, g, b] = canvas.getContext('2d')!.getImageData(x, y, 1, 1).data;
     return `#${[r, g, b].map((v) => v!.toString(16).padStart(2, '0')).join('')}`;
-  }, sector);
+  }, [sector, xInCellCss] as const);
 }
 
 /** Waits past the write flashes (they fade in under a second) so cells show their layer colour. */
@@ -128,7 +131,7 @@ test('the block map shows written sectors as leaf, on the canvas too, the downlo
   expect(LEAF_COLORS).not.toContain(await cellColorOf(page, FIRST_SECTOR));
 });
 
-test('hovering a cell tells its sectors, partition and layer; pause freezes the map', async ({ page }) => {
+test('the partitions are listed and outlined on the map; hovering a cell tells its sectors, partition and layer; pause freezes the map', async ({ page }) => {
   const lab = new LabPage(page);
   await lab.open(DEFAULT_IMAGE_ID, '?ws=block-map-hover');
   await lab.waitForPrompt();
@@ -138,6 +141,10 @@ test('hovering a cell tells its sectors, partition and layer; pause freezes the 
     .poll(() => page.evaluate(() => window.leaflab!.blockMap()!.partitions.map((p) => p.firstSector)), { timeout: 10_000 })
     .toEqual([2048, 51200]);
   await showMap(page);
+  await expect(page.getByTestId('block-map-partitions')).toContainText('#2 Linux · 103 MiB · sectors 51,200–262,143');
+  // The root partition's outline runs along the left edge of its first cell (drawn inside it).
+  await expect.poll(() => cellColorOf(page, 51200, 1)).toBe(partitionOutlineColor(2));
+  expect(await cellColorOf(page, 51200)).not.toBe(partitionOutlineColor(2));
 
   // Hover the cell of the root partition's first sector.
   const box = await canvas.evaluate((element: HTMLCanvasElement) => {

@@ -8,12 +8,14 @@ import {
   FLASH_COLORS,
   FLASH_LABELS,
   moveCell,
+  partitionOutlineColor,
   viewEndSector,
   type BlockMapModel,
   type BlockMapView,
   type CellState,
 } from '@/lib/blockmap';
 import { SECTOR_SIZE_BYTES } from '@/lib/disk/leaf-store';
+import { partitionLabel } from '@/lib/disk/mbr';
 import { formatBytes } from '@/lib/format';
 
 export interface BlockMapProps {
@@ -338,19 +340,33 @@ export function BlockMap({ model }: BlockMapProps) {
               </li>
             ))}
           </ul>
-          <p className="block-map-partitions" data-testid="block-map-partitions">
-            {mbr.problem
-              ? `No partitions: ${mbr.problem}.`
-              : mbr.partitions.length === 0
-                ? 'Partition table not read yet: the guest has not loaded sector 0.'
-                : `${mbr.partitions.length} primary ${mbr.partitions.length === 1 ? 'partition' : 'partitions'}: the band above the cells spans the window; a white bar marks the cell where each one starts.`}
+          <div className="block-map-partitions" data-testid="block-map-partitions">
+            {mbr.partitions.length > 0 ? (
+              <ul aria-label="Partitions (outlined on the map)">
+                {mbr.partitions.map((partition) => (
+                  <li key={partition.index}>
+                    <span
+                      className="block-map-swatch outline"
+                      style={{ borderColor: partitionOutlineColor(partition.index) }}
+                      aria-hidden="true"
+                    />
+                    {partitionLabel(partition)}
+                    {partition.bootable && ', bootable'} · {formatBytes(partition.sectorCount * SECTOR_SIZE_BYTES)} · sectors{' '}
+                    {number(partition.firstSector)}–{number(partition.endSector - 1)}
+                  </li>
+                ))}
+              </ul>
+            ) : (
+              <p>
+                {mbr.problem ? `No partitions: ${mbr.problem}.` : 'Partition table not read yet: the guest has not loaded sector 0.'}
+              </p>
+            )}
             {mbr.warnings.map((warning) => (
-              <span key={warning} className="block-map-warning">
-                {' '}
+              <p key={warning} className="block-map-warning">
                 {warning}
-              </span>
+              </p>
             ))}
-          </p>
+          </div>
         </aside>
       </div>
     </section>

@@ -15,7 +15,7 @@ const STEPS: Step[] = [
     title: '1. The disk and its layers',
     command: 'cat /proc/partitions',
     explanation:
-      'The guest sees one hard disk, /dev/sda, split into 512-byte sectors. On the block map, most cells are “Root, not fetched yet”: those sectors belong to the shared root image on the server and have not been needed, so they were never downloaded. “All-zero” cells are chunks the image lists as zeros: they are never fetched at all. “Root, fetched” cells are what booting read. The band along the top of the map shows the partitions, read from the disk’s first sector (the MBR).',
+      'The guest sees one hard disk, /dev/sda, split into 512-byte sectors. On the block map, most cells are “Root, not fetched yet”: those sectors belong to the shared root image on the server and have not been needed, so they were never downloaded. “All-zero” cells are chunks the image lists as zeros: they are never fetched at all. “Root, fetched” cells are what booting read. The coloured outlines on the map are the partitions, read from the disk’s first sector (the MBR); the list beside the map names them.',
   },
   {
     title: '2. Write a file',

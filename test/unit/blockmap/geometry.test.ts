@@ -1,16 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { cellAtPoint, cellRect, computeGridLayout, GRID_LAYOUT_DEFAULTS, moveCell, partitionSegments } from '@/lib/blockmap/geometry';
-import { makeView, wholeDiskView } from '@/lib/blockmap/view';
-import type { MbrPartition } from '@/lib/disk/mbr';
+import { cellAtPoint, cellRect, cellRunOutline, computeGridLayout, GRID_LAYOUT_DEFAULTS, moveCell, type PointCss } from '@/lib/blockmap/geometry';
+import { cellsOfSectorRange, makeView, wholeDiskView } from '@/lib/blockmap/view';
 
 const layoutArb = fc.record({ widthCss: fc.integer({ min: 1, max: 4000 }), cellCount: fc.integer({ min: 1, max: 5000 }) });
 
 describe('grid layout', () => {
   it('fills the width with a power-of-two number of columns of cells at least 8 CSS px wide', () => {
     const layout = computeGridLayout(800, 2048);
-    expect(layout).toMatchObject({ columns: 64, rows: 32, cellSizeCss: 12.5, gridTopCss: 26 });
-    expect(layout.heightCss).toBe(26 + 32 * 12.5);
+    expect(layout).toMatchObject({ columns: 64, rows: 32, cellSizeCss: 12.5, gridTopCss: 0 });
+    expect(layout.heightCss).toBe(32 * 12.5);
     expect(computeGridLayout(1200, 2048)).toMatchObject({ columns: 128, cellSizeCss: 9.375, rows: 16 });
     // Few cells: one row, cells no wider than the maximum.
     expect(computeGridLayout(800, 5)).toMatchObject({ columns: 5, rows: 1, cellSizeCss: GRID_LAYOUT_DEFAULTS.maxCellCss });
@@ -29,9 +28,9 @@ describe('grid layout', () => {
     );
   });
 
-  it('points off the cells hit nothing: the band, past the right edge, after the last cell, outside', () => {
+  it('points off the cells hit nothing: above, past the right edge, after the last cell, outside', () => {
     const layout = computeGridLayout(800, 100); // 64 columns, 2 rows: 36 cells in the second
-    expect(cellAtPoint(layout, 10, 5)).toBeUndefined(); // in the partition band
+    expect(cellAtPoint(layout, 10, -1)).toBeUndefined();
     expect(cellAtPoint(layout, -1, 30)).toBeUndefined();
     expect(cellAtPoint(layout, 800, 30)).toBeUndefined();
     const lastRow = layout.gridTopCss + layout.cellSizeCss * 1.5;
@@ -54,31 +53,59 @@ describe('grid layout', () => {
   });
 });
 
-describe('partition band', () => {
-  const partition = (index: 1 | 2 | 3 | 4, firstSector: number, sectorCount: number): MbrPartition => ({
-    index,
-    typeByte: 0x83,
-    typeName: 'Linux',
-    firstSector,
-    sectorCount,
-    endSector: firstSector + sectorCount,
-    bootable: false,
-    clipped: false,
+/** Nonzero winding number of a polygon around a point (the rule canvas clips and fills with). */
+function windingNumber(polygon: PointCss[], x: number, y: number): number {
+  let winding = 0;
+  polygon.forEach((a, index) => {
+    const b = polygon[(index + 1) % polygon.length]!;
+    const side = (b.x - a.x) * (y - a.y) - (x - a.x) * (b.y - a.y);
+    if (a.y <= y && b.y > y && side > 0) winding += 1;
+    else if (a.y > y && b.y <= y && side < 0) winding -= 1;
+  });
+  return winding;
+}
+
+describe('partition outlines', () => {
+  it('an outline covers exactly the cells of its run, however the rows fold it', () => {
+    fc.assert(
+      fc.property(layoutArb, fc.nat(), fc.nat(), ({ widthCss, cellCount }, aSeed, bSeed) => {
+        const layout = computeGridLayout(widthCss, cellCount);
+        const a = aSeed % (cellCount + 1);
+        const b = bSeed % (cellCount + 1);
+        const [fromCell, toCell] = [Math.min(a, b), Math.max(a, b)];
+        const outline = cellRunOutline(layout, fromCell, toCell);
+        if (toCell === fromCell) expect(outline).toEqual([]);
+        for (let cell = 0; cell < cellCount; cell += 1) {
+          const rect = cellRect(layout, cell)!;
+          const inside = windingNumber(outline, rect.x + rect.width / 2, rect.y + rect.height / 2) !== 0;
+          if (inside !== (cell >= fromCell && cell < toCell)) throw new Error(`cell ${cell} of run [${fromCell}, ${toCell}): inside=${inside}`);
+        }
+      }),
+    );
   });
 
-  it('lays the window out linearly over the grid width and cuts partitions at its edges', () => {
-    const layout = computeGridLayout(1024, 1024); // 128 columns of 8 px
-    const parts = [partition(1, 2048, 63_488), partition(2, 65_536, 196_608)];
-    const whole = partitionSegments(layout, wholeDiskView(262_144, 1024), 262_144, parts);
-    expect(whole.map((s) => [s.partition.index, s.x, s.width, s.startsInView, s.endsInView])).toEqual([
-      [1, 8, 248, true, true],
-      [2, 256, 768, true, true],
+  it('pinned: one row is a rectangle; a run that wraps once and ends left of its start is two pieces', () => {
+    const layout = computeGridLayout(80, 20); // 8 columns of 10 px, 3 rows
+    expect(cellRunOutline(layout, 2, 5)).toEqual([
+      { x: 20, y: 0 },
+      { x: 50, y: 0 },
+      { x: 50, y: 10 },
+      { x: 20, y: 10 },
     ]);
-    // Zoomed into the start of partition 2: partition 1 is out of the window, 2 runs past its end.
-    const zoomed = partitionSegments(layout, makeView(262_144, 1024, 1, 65_000), 262_144, parts);
-    expect(zoomed.map((s) => [s.partition.index, s.x, s.startsInView, s.endsInView])).toEqual([
-      [1, 0, false, true],
-      [2, 536, true, false],
-    ]);
+    const wrapped = cellRunOutline(layout, 6, 10); // cells 6, 7 | 8, 9
+    expect(windingNumber(wrapped, 65, 5)).not.toBe(0);
+    expect(windingNumber(wrapped, 15, 15)).not.toBe(0);
+    expect(windingNumber(wrapped, 35, 5)).toBe(0);
+    expect(windingNumber(wrapped, 35, 15)).toBe(0);
+  });
+
+  it('a partition covers every cell holding any of its sectors, cut at the window edges', () => {
+    const whole = wholeDiskView(262_144, 1024); // 256 sectors per cell
+    expect(cellsOfSectorRange(whole, 2048, 65_536)).toEqual({ fromCell: 8, toCell: 256 });
+    expect(cellsOfSectorRange(whole, 2000, 2100)).toEqual({ fromCell: 7, toCell: 9 }); // straddles a cell edge
+    const zoomed = makeView(262_144, 1024, 1, 65_000); // sectors 65,000–66,023, one per cell
+    expect(cellsOfSectorRange(zoomed, 2048, 65_536)).toEqual({ fromCell: 0, toCell: 536 });
+    expect(cellsOfSectorRange(zoomed, 65_536, 262_144)).toEqual({ fromCell: 536, toCell: 1024 });
+    expect(cellsOfSectorRange(zoomed, 0, 2048)).toBeUndefined();
   });
 });

@@ -40,11 +40,11 @@ describe('BlockMapRenderer', () => {
   it('sizes the canvas from the layout and publishes the geometry for e2e tests', async () => {
     const { canvas, renderer } = await setup();
     renderer.drawFrame(0);
-    expect(canvas.dataset).toMatchObject({ cellCount: '256', columns: '64', cellSizeCss: '8', gridTopCss: '26' });
+    expect(canvas.dataset).toMatchObject({ cellCount: '256', columns: '64', cellSizeCss: '8', gridTopCss: '0' });
     expect(canvas.width).toBe(512);
-    expect(canvas.style.height).toBe(`${26 + 4 * 8}px`);
-    expect(renderer.cellAt(8 * 3 + 1, 26 + 8 + 1)).toBe(64 + 3);
-    expect(renderer.cellRect(67)).toEqual({ x: 24, y: 34, width: 8, height: 8 });
+    expect(canvas.style.height).toBe(`${4 * 8}px`);
+    expect(renderer.cellAt(8 * 3 + 1, 8 + 1)).toBe(64 + 3);
+    expect(renderer.cellRect(67)).toEqual({ x: 24, y: 8, width: 8, height: 8 });
   });
 
   it('draws nothing while nothing changes, flashes and fades I/O, then goes quiet again', async () => {
