@@ -26,6 +26,9 @@ export interface BlockMapProps {
   model: BlockMapModel;
 }
 
+/** The map section's element id, so the walk-through can bring the map on screen. */
+export const BLOCK_MAP_ELEMENT_ID = 'block-map';
+
 /** How much one press of "Zoom in"/"Zoom out" (or +/-) changes the sectors per cell. */
 const ZOOM_STEP = 4;
 /** How often the open hover card re-reads its cell's counters (the cell changes with I/O). */
@@ -201,7 +204,7 @@ export function BlockMap({ model }: BlockMapProps) {
   }
 
   return (
-    <section className="block-map" data-testid="block-map" aria-labelledby={headingId}>
+    <section id={BLOCK_MAP_ELEMENT_ID} className="block-map" data-testid="block-map" aria-labelledby={headingId}>
       <div className="block-map-header">
         <h2 id={headingId}>Disk block map</h2>
         <div className="block-map-controls" role="group" aria-label="Block map controls">

@@ -1,6 +1,7 @@
 'use client';
 
 import type { LabSession } from '@/lib/lab/lab-session';
+import { BLOCK_MAP_ELEMENT_ID } from './block-map';
 
 interface Step {
   title: string;
@@ -49,6 +50,15 @@ interface WalkthroughProps {
   onReset(): void;
 }
 
+/**
+ * Scrolls the block map just enough to be on screen (nothing moves when it already is): each
+ * step asks the student to watch it, and on a laptop it may be above or below the panel.
+ */
+function bringBlockMapIntoView(): void {
+  const reduceMotion = window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+  document.getElementById(BLOCK_MAP_ELEMENT_ID)?.scrollIntoView({ block: 'nearest', behavior: reduceMotion ? 'auto' : 'smooth' });
+}
+
 /** A side panel that walks a student through copy-on-write on the running machine. */
 export function Walkthrough({ session, ready, onReset }: WalkthroughProps) {
   return (
@@ -63,7 +73,14 @@ export function Walkthrough({ session, ready, onReset }: WalkthroughProps) {
             {step.command ? (
               <>
                 <code className="command">{step.command}</code>
-                <button type="button" disabled={!ready} onClick={() => session?.sendSerial(`${step.command}\n`)}>
+                <button
+                  type="button"
+                  disabled={!ready}
+                  onClick={() => {
+                    session?.sendSerial(`${step.command}\n`);
+                    bringBlockMapIntoView();
+                  }}
+                >
                   Run in the machine
                 </button>
               </>
