@@ -29,10 +29,12 @@ export const FLASH_LABELS: Readonly<Record<IoKind, string>> = {
 
 /**
  * Outlines of the partitions around their cells, by table entry (sda1 first). Bright and
- * unlike every cell and flash colour: Okabe–Ito yellow and bluish green (lightened for the
- * dark theme), near-white, and a lavender.
+ * unlike every cell and flash colour and the white highlight: Okabe–Ito yellow and bluish
+ * green (lightened for the dark theme), a lime and a lavender. Neighbouring partitions are
+ * told apart by their outlines' shapes as much as by colour, and the list beside the map
+ * names them.
  */
-const PARTITION_OUTLINE_COLORS = { 1: '#f0e442', 2: '#2fd1a0', 3: '#f0f6fc', 4: '#a9a3ff' } as const;
+const PARTITION_OUTLINE_COLORS = { 1: '#f0e442', 2: '#2fd1a0', 3: '#b6e35a', 4: '#a9a3ff' } as const;
 
 export function partitionOutlineColor(partitionIndex: MbrPartition['index']): string {
   return PARTITION_OUTLINE_COLORS[partitionIndex];
