@@ -10,3 +10,15 @@ export function formatBytes(bytes: number): string {
   }
   return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }
+
+/**
+ * When something happened, short enough for a table cell: the time for today, the day for
+ * this year, the full date before that. The caller shows the full date and time on hover.
+ */
+export function formatWhenShort(epochMs: number, nowMs: number, locale?: string): string {
+  const when = new Date(epochMs);
+  const now = new Date(nowMs);
+  if (when.toDateString() === now.toDateString()) return `today ${when.toLocaleTimeString(locale, { timeStyle: 'short' })}`;
+  if (when.getFullYear() === now.getFullYear()) return when.toLocaleDateString(locale, { month: 'short', day: 'numeric' });
+  return when.toLocaleDateString(locale, { dateStyle: 'medium' });
+}

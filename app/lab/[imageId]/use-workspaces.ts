@@ -8,6 +8,8 @@ export interface WorkspaceListing {
   /** Storage ids open in some tab of this browser now. */
   inUse: Set<string>;
   error: string | undefined;
+  /** When the list was last read (epoch ms): "now" for showing how long ago things happened. */
+  measuredAtMs: number;
   refresh(): void;
 }
 
@@ -19,6 +21,7 @@ export function useWorkspaces(imageId: string): WorkspaceListing {
   const [workspaces, setWorkspaces] = useState<MeasuredWorkspace[]>([]);
   const [inUse, setInUse] = useState<Set<string>>(new Set());
   const [error, setError] = useState<string>();
+  const [measuredAtMs, setMeasuredAtMs] = useState(0);
   const [tick, setTick] = useState(0);
   const refresh = useCallback(() => setTick((n) => n + 1), []);
 
@@ -31,6 +34,7 @@ export function useWorkspaces(imageId: string): WorkspaceListing {
         if (cancelled) return;
         setWorkspaces(measured);
         setInUse(used);
+        setMeasuredAtMs(Date.now());
         setError(undefined);
       } catch (loadError) {
         if (!cancelled) setError((loadError as Error).message);
@@ -44,5 +48,5 @@ export function useWorkspaces(imageId: string): WorkspaceListing {
     };
   }, [imageId, tick]);
 
-  return { workspaces, inUse, error, refresh };
+  return { workspaces, inUse, error, measuredAtMs, refresh };
 }

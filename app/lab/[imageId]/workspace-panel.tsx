@@ -3,7 +3,7 @@
 import { ErrorMessage } from '@/app/components/error-message';
 import Link from 'next/link';
 import { useState, type FormEvent } from 'react';
-import { formatBytes } from '@/lib/format';
+import { formatBytes, formatWhenShort } from '@/lib/format';
 import { WORKSPACE_NAME_MAX_LENGTH, workspaceNameProblem, type WorkspaceRecord } from '@/lib/workspaces';
 import type { WorkspaceListing } from './use-workspaces';
 
@@ -14,10 +14,6 @@ interface WorkspacePanelProps {
   onCreate(name: string): Promise<void>;
   onRename(record: WorkspaceRecord, newName: string): Promise<void>;
   onDelete(record: WorkspaceRecord): Promise<void>;
-}
-
-function formatWhen(epochMs: number): string {
-  return new Date(epochMs).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
 
 /** The image's workspaces: switch, create, rename, delete; each with its size and last use. */
@@ -119,7 +115,14 @@ export function WorkspacePanel({ current, listing, hrefOf, onCreate, onRename, o
                   {elsewhere && <span className="tag">open in another tab</span>}
                 </td>
                 <td data-testid="workspace-size">{usage ? formatBytes(usage.approximateBytes) : 'unknown'}</td>
-                <td>{formatWhen(record.lastUsedAt)}</td>
+                <td>
+                  <time
+                    dateTime={new Date(record.lastUsedAt).toISOString()}
+                    title={new Date(record.lastUsedAt).toLocaleString(undefined, { dateStyle: 'full', timeStyle: 'short' })}
+                  >
+                    {formatWhenShort(record.lastUsedAt, listing.measuredAtMs)}
+                  </time>
+                </td>
                 <td className="row-actions">
                   <button type="button" onClick={() => setRenaming({ record, name: record.name })} disabled={busy || elsewhere}>
                     Rename<span className="visually-hidden"> {record.name}</span>
