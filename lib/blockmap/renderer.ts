@@ -226,7 +226,7 @@ export class BlockMapRenderer {
   }
 
   private drawFlashes(nowMs: number): void {
-    const { firstSector, sectorsPerCell } = this.model.view;
+    const view = this.model.view;
     const cellCount = this.model.cellStates.length;
     if (this.readAlpha.length !== cellCount) {
       this.readAlpha = new Float32Array(cellCount);
@@ -240,10 +240,10 @@ export class BlockMapRenderer {
       if (age >= this.fadeMs) return false;
       const remaining = 1 - age / this.fadeMs;
       const alpha = FLASH_PEAK_ALPHA * remaining * remaining; // ease out
-      const fromCell = Math.max(0, Math.floor((first - firstSector) / sectorsPerCell));
-      const toCell = Math.min(cellCount, Math.ceil((end - firstSector) / sectorsPerCell));
+      const cells = cellsOfSectorRange(view, first, end);
+      if (!cells) return true; // outside the window; older flashes may still be inside
       const target = kind === 'read' ? readAlpha : writeAlpha;
-      for (let cell = fromCell; cell < toCell; cell += 1) if ((target[cell] ?? 0) < alpha) target[cell] = alpha;
+      for (let cell = cells.fromCell; cell < cells.toCell; cell += 1) if ((target[cell] ?? 0) < alpha) target[cell] = alpha;
     });
     const ctx = this.context;
     for (const [alphas, color] of [
