@@ -1,14 +1,17 @@
 import Link from 'next/link';
 import { formatBytes } from '@/lib/format';
+import type { PublishedImage } from '@/lib/images/manifest';
 import { loadCatalog } from '@/lib/server/catalog';
+import { listImageRecipes } from '@/lib/server/image-recipes';
 import { CatalogWorkspaces } from './components/catalog-workspaces';
 import { Notice } from './components/notice';
 
 export const dynamic = 'force-dynamic';
 
 export default async function CatalogPage() {
-  const catalog = await loadCatalog();
+  const [catalog, recipes] = await Promise.all([loadCatalog(), listImageRecipes()]);
   const images = [...catalog.entries.values()].map((entry) => entry.published);
+  const unbuilt = recipes.filter((recipe) => !catalog.entries.has(recipe.id) && !catalog.problems.some((p) => p.folder === recipe.id));
 
   return (
     <>
@@ -28,14 +31,42 @@ export default async function CatalogPage() {
               <li key={image.id} className="catalog-card" data-image-id={image.id}>
                 <h2>{image.title}</h2>
                 <p>{image.description}</p>
+                {image.contents && (
+                  <>
+                    <h3 className="contents-heading">Inside</h3>
+                    <ul className="contents">
+                      {image.contents.map((line) => (
+                        <li key={line}>{line}</li>
+                      ))}
+                    </ul>
+                  </>
+                )}
                 <p className="meta">
-                  {formatBytes(image.sizeBytes)} disk · {image.boot.memoryMiB} MiB RAM ·{' '}
+                  {formatBytes(image.sizeBytes)} disk ({formatBytes(dataBytes(image))} of it not all-zero: the most a
+                  machine can download) · {image.boot.memoryMiB} MiB RAM ·{' '}
                   <span title={image.sha256}>sha256 {image.sha256.slice(0, 12)}…</span>
                 </p>
                 <CatalogWorkspaces imageId={image.id} />
                 <Link className="button primary" href={`/lab/${image.id}`}>
                   Open lab
                 </Link>
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
+      {unbuilt.length > 0 && (
+        <section aria-labelledby="unbuilt-heading">
+          <h2 id="unbuilt-heading">Not built yet</h2>
+          <ul className="catalog" aria-label="Images not built yet">
+            {unbuilt.map((recipe) => (
+              <li key={recipe.id} className="catalog-card unbuilt" data-recipe-id={recipe.id}>
+                <h3>{recipe.title}</h3>
+                <p>{recipe.description}</p>
+                <p>
+                  Build it with <code>npm run image -- {recipe.id}</code>, then reload this page. It downloads Debian
+                  packages and prepares them inside the emulator, so it can take several minutes.
+                </p>
               </li>
             ))}
           </ul>
@@ -55,4 +86,10 @@ export default async function CatalogPage() {
       )}
     </>
   );
+}
+
+/** Bytes of the disk outside its all-zero chunks: what a client could ever have to fetch. */
+function dataBytes(image: PublishedImage): number {
+  const zeroChunks = image.zeroChunks.reduce((sum, [, count]) => sum + count, 0);
+  return Math.max(0, image.sizeBytes - zeroChunks * image.chunkSizeBytes);
 }

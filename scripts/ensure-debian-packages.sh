@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes sure the Debian packages the lab needs on the host are installed.
-#   scripts/ensure-debian-packages.sh image   tools that build the default image, and the BIOS
+#   scripts/ensure-debian-packages.sh image   tools that build and add images (qemu-img for qcow2/VMDK), and the BIOS
 #   scripts/ensure-debian-packages.sh test    the above, plus Chromium (and a font) and nginx for the tests
 # Installs what is missing with apt-get when running as root (or with passwordless sudo);
 # otherwise says exactly what to install and fails.
@@ -20,6 +20,7 @@ image_needs=(
   /usr/bin/dpkg-deb:dpkg
   /usr/bin/apt-get:apt
   /usr/share/seabios/bios.bin:seabios
+  /usr/bin/qemu-img:qemu-utils
 )
 test_needs=(
   /usr/sbin/nginx:nginx

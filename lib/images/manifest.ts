@@ -48,7 +48,12 @@ export interface ImageManifest {
   zeroChunks: Array<[number, number]>;
   boot: BootSettings;
   partitions: PartitionInfo[];
+  /** What is inside, one short line each, for the catalog page (optional in hand-written manifests). */
+  contents?: string[];
 }
+
+/** Bounds on `contents`, so a manifest cannot flood the catalog page. */
+export const CONTENTS_LIMITS = { lines: 20, lineLength: 300 } as const;
 
 /** A manifest as the API hands it out: with the URL the raw image is served at. */
 export interface PublishedImage extends ImageManifest {
@@ -87,7 +92,7 @@ export function parseManifest(value: unknown, source: string): ImageManifest {
     throw new ManifestError(source, problem);
   };
   if (!isRecord(value)) return fail('expected a JSON object');
-  const { id, title, description, sizeBytes, sha256, chunkSizeBytes, zeroChunks, boot, partitions } =
+  const { id, title, description, sizeBytes, sha256, chunkSizeBytes, zeroChunks, boot, partitions, contents } =
     value;
 
   if (typeof id !== 'string' || !IMAGE_ID_PATTERN.test(id))
@@ -135,6 +140,14 @@ export function parseManifest(value: unknown, source: string): ImageManifest {
     });
   }
 
+  if (
+    contents !== undefined &&
+    (!Array.isArray(contents) ||
+      contents.length > CONTENTS_LIMITS.lines ||
+      !contents.every((line) => typeof line === 'string' && line.trim() !== '' && line.length <= CONTENTS_LIMITS.lineLength))
+  )
+    fail(`"contents" must be a list of at most ${CONTENTS_LIMITS.lines} non-empty lines of at most ${CONTENTS_LIMITS.lineLength} characters`);
+
   return {
     id: id as string,
     title: (title as string).trim(),
@@ -145,6 +158,7 @@ export function parseManifest(value: unknown, source: string): ImageManifest {
     zeroChunks: runs,
     boot: { memoryMiB: memoryMiB as number, vgaMemoryMiB: vgaMemoryMiB as number, acpi: acpi as boolean },
     partitions: parsedPartitions,
+    ...(contents !== undefined ? { contents: (contents as string[]).map((line) => line.trim()) } : {}),
   };
 }
 

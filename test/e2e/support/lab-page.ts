@@ -4,6 +4,12 @@ import type { LabStatus } from '../../../lib/lab/lab-session';
 /** Boot to a shell prompt must fit in this on the 2-core CI machine (issue: 90 s). */
 export const BOOT_TO_PROMPT_LIMIT_MS = 90_000;
 
+/**
+ * The start of a line of a command's output on the serial console. Before the first line,
+ * bash's readline may switch bracketed paste off (ESC[?2004l) and return the carriage.
+ */
+const LINE_START = String.raw`\n(?:\x1b\[[0-9;?]*[A-Za-z]|\r)*`;
+
 /** Page object for /lab/<id>: drives the machine through the UI and reads it through window.leaflab. */
 export class LabPage {
   /** `baseURL` is needed for pages outside Playwright's own contexts (see ChromiumProcess). */
@@ -70,14 +76,14 @@ export class LabPage {
     const marker = `__done_${Math.random().toString(36).slice(2, 8)}__`;
     const fromOffset = (await this.serialOutput()).length;
     await this.page.evaluate((text) => window.leaflab?.sendSerial(text), `${command}; echo ${marker}\n`);
-    const output = await this.waitForSerial(new RegExp(`\\n${marker}\\r?\\n`), fromOffset, timeoutMs);
+    const output = await this.waitForSerial(new RegExp(`${LINE_START}${marker}\\r?\\n`), fromOffset, timeoutMs);
     return output;
   }
 
   /** sha-256 of a file in the guest, as `sha256sum` prints it. */
   async sha256Of(guestPath: string): Promise<string> {
     const output = await this.run(`sha256sum ${guestPath}`);
-    const match = new RegExp(`\\n([0-9a-f]{64})  ${guestPath}\\r?\\n`).exec(output);
+    const match = new RegExp(`${LINE_START}([0-9a-f]{64})  ${guestPath}\\r?\\n`).exec(output);
     if (!match?.[1]) throw new Error(`no sha256sum of ${guestPath} in: ${output}`);
     return match[1];
   }

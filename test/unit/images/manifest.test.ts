@@ -21,6 +21,12 @@ describe('parseManifest', () => {
     expect(parseManifest(valid, 'test')).toEqual(known);
   });
 
+  it('keeps what is inside, trimmed, when the manifest lists it', () => {
+    const parsed = parseManifest({ ...valid, contents: [' bash 5.2 ', 'Python 3.11'] }, 'test');
+    expect(parsed.contents).toEqual(['bash 5.2', 'Python 3.11']);
+    expect('contents' in parseManifest(valid, 'test')).toBe(false);
+  });
+
   it.each([
     ['a non-object', 'nope', /JSON object/],
     ['an id with a path in it', { ...valid, id: '../etc' }, /"id"/],
@@ -33,6 +39,11 @@ describe('parseManifest', () => {
     ['an empty zero run', { ...valid, zeroChunks: [[1, 0]] }, /count > 0/],
     ['missing boot settings', { ...valid, boot: undefined }, /"boot"/],
     ['absurd memory', { ...valid, boot: { ...valid.boot, memoryMiB: 1e9 } }, /memoryMiB/],
+    ['contents that are not a list', { ...valid, contents: 'bash' }, /"contents"/],
+    ['contents with an empty line', { ...valid, contents: ['bash', ' '] }, /"contents"/],
+    ['contents with a number', { ...valid, contents: [42] }, /"contents"/],
+    ['a flood of contents', { ...valid, contents: Array.from({ length: 21 }, (_, i) => `line ${i}`) }, /"contents"/],
+    ['a contents line longer than 300 characters', { ...valid, contents: ['x'.repeat(301)] }, /"contents"/],
   ])('refuses %s with a message naming the field', (_case, input, message) => {
     expect(() => parseManifest(input, 'catalog/x/manifest.json')).toThrow(ManifestError);
     expect(() => parseManifest(input, 'catalog/x/manifest.json')).toThrow(message);

@@ -1,0 +1,291 @@
+/**
+ * `npm run image:add -- FILE [--id ID] [--title T] [--description D] [--memory-mib N]
+ *                          [--free-mib N] [--acpi on|off]`
+ *
+ * Adds a disk to the catalog in one command, writing the manifest a user would otherwise write
+ * by hand (size, sha-256, zero chunks, partitions from the MBR). FILE may be
+ *   - a raw disk image (a whole number of 512-byte sectors, bootable: 0x55AA in sector 0);
+ *   - a qcow2 or single-file VMDK disk, converted to raw with qemu-img;
+ *   - a root filesystem tarball (`docker export` of an i386 container, plain or compressed),
+ *     wrapped in a bootable disk with the Debian kernel, the project's initramfs and Leaflab's
+ *     init (image/tools/wrap-rootfs.sh), with --free-mib (default 1024) free for the user.
+ *
+ * Everything is built in a hidden folder beside the catalog's images and moved into place only
+ * when complete, so bad input (a size that is not whole sectors, a damaged qcow2, a tarball that
+ * is not an i386 root filesystem, an id that is taken, too little disk space) leaves the catalog
+ * as it was, with a message that says what to do. The catalog is LEAFLAB_CATALOG_DIR or
+ * ./catalog, as for the server.
+ */
+import { execFile } from 'node:child_process';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, statfsSync, statSync, writeSync, ftruncateSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { BOOT_LIMITS, IMAGE_ID_PATTERN, parseManifest, SECTOR_SIZE_BYTES } from '../../../lib/images/manifest';
+import { catalogDirectory } from '../../../lib/server/catalog';
+import { readPartitions, scanDisk } from '../disk-facts';
+import { writeManifestFile } from '../write-manifest';
+import { AddImageError } from './add-image-error';
+import { detectInputFormat, idFromFileName, type InputFormat } from './input-format';
+import { convertToRaw, inspectQemuDisk } from './qemu-img';
+
+const CHUNK_SIZE_BYTES = 65536;
+const MIB = 1024 * 1024;
+const IMAGE_DIRECTORY = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
+
+interface AddImageRequest {
+  filePath: string;
+  id: string;
+  title: string;
+  description?: string;
+  memoryMiB: number;
+  freeMiB: number;
+  acpi?: boolean;
+}
+
+function parseRequest(argv: string[]): AddImageRequest {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        id: { type: 'string' },
+        title: { type: 'string' },
+        description: { type: 'string' },
+        'memory-mib': { type: 'string', default: '256' },
+        'free-mib': { type: 'string', default: '1024' },
+        acpi: { type: 'string' },
+      },
+    });
+  } catch (error) {
+    throw new AddImageError(`${(error as Error).message}\n${usage()}`);
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length !== 1) throw new AddImageError(`give exactly one FILE\n${usage()}`);
+  const filePath = path.resolve(positionals[0]!);
+  const fileName = path.basename(filePath);
+  const id = values.id ?? idFromFileName(fileName);
+  if (!id || !IMAGE_ID_PATTERN.test(id)) {
+    throw new AddImageError(`"${values.id ?? fileName}" does not make an image id: use --id with lower-case letters, digits and dashes (at most 63)`);
+  }
+  const memoryMiB = Number(values['memory-mib']);
+  if (!Number.isSafeInteger(memoryMiB) || memoryMiB < BOOT_LIMITS.memoryMiB.min || memoryMiB > BOOT_LIMITS.memoryMiB.max) {
+    throw new AddImageError(`--memory-mib must be a whole number from ${BOOT_LIMITS.memoryMiB.min} to ${BOOT_LIMITS.memoryMiB.max}`);
+  }
+  const freeMiB = Number(values['free-mib']);
+  if (!Number.isSafeInteger(freeMiB) || freeMiB < 0 || freeMiB > 1024 * 1024) throw new AddImageError('--free-mib must be a whole number of MiB');
+  if (values.acpi !== undefined && values.acpi !== 'on' && values.acpi !== 'off') throw new AddImageError('--acpi takes on or off');
+  const title = values.title?.trim() || fileName;
+  return {
+    filePath,
+    id,
+    title,
+    ...(values.description !== undefined ? { description: values.description } : {}),
+    memoryMiB,
+    freeMiB,
+    ...(values.acpi !== undefined ? { acpi: values.acpi === 'on' } : {}),
+  };
+}
+
+function usage(): string {
+  return 'usage: npm run image:add -- FILE [--id ID] [--title T] [--description D] [--memory-mib 256] [--free-mib 1024] [--acpi on|off]';
+}
+
+function readHead(filePath: string, lengthBytes: number): Uint8Array {
+  const fd = openSync(filePath, 'r');
+  try {
+    const head = new Uint8Array(lengthBytes);
+    return head.subarray(0, readSync(fd, head, 0, lengthBytes, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function requireFreeSpace(directory: string, neededBytes: number, what: string): void {
+  const stats = statfsSync(directory);
+  const freeBytes = Number(stats.bavail) * Number(stats.bsize);
+  if (freeBytes < neededBytes) {
+    throw new AddImageError(
+      `too little disk space: ${what} needs about ${Math.ceil(neededBytes / MIB)} MiB in ${directory}, which has ${Math.floor(freeBytes / MIB)} MiB free. Free some space (or point LEAFLAB_CATALOG_DIR elsewhere) and run it again.`,
+    );
+  }
+}
+
+/** Copies a raw disk, leaving all-zero pieces as holes (most of a fresh disk is zeros). */
+function copySparse(fromPath: string, toPath: string): void {
+  const from = openSync(fromPath, 'r');
+  const to = openSync(toPath, 'w');
+  try {
+    const sizeBytes = fstatSync(from).size;
+    const buffer = Buffer.alloc(8 * MIB);
+    for (let offsetBytes = 0; offsetBytes < sizeBytes; ) {
+      const readBytes = readSync(from, buffer, 0, Math.min(buffer.length, sizeBytes - offsetBytes), offsetBytes);
+      if (readBytes === 0) throw new AddImageError(`${fromPath} ended early while it was being read`);
+      const piece = buffer.subarray(0, readBytes);
+      if (piece.some((byte) => byte !== 0)) writeSync(to, piece, 0, readBytes, offsetBytes);
+      offsetBytes += readBytes;
+    }
+    ftruncateSync(to, sizeBytes);
+  } finally {
+    closeSync(from);
+    closeSync(to);
+  }
+}
+
+function requireBootSector(diskPath: string, fileName: string): void {
+  const sector0 = readHead(diskPath, SECTOR_SIZE_BYTES);
+  if (sector0[510] !== 0x55 || sector0[511] !== 0xaa) {
+    throw new AddImageError(
+      `${fileName} has no boot signature (0x55AA) in its first sector, so a PC BIOS cannot boot it. If it is a bare filesystem rather than a partitioned disk, pack its files into a tarball and add that instead.`,
+    );
+  }
+}
+
+function wrapRootfs(tarballPath: string, stagingDirectory: string, id: string, freeMiB: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = execFile('bash', [path.join(IMAGE_DIRECTORY, 'tools', 'wrap-rootfs.sh'), tarballPath, stagingDirectory, id, String(freeMiB)], {
+      maxBuffer: 64 * MIB,
+    });
+    let stderr = '';
+    child.stderr?.on('data', (text: string) => {
+      stderr += text;
+      process.stderr.write(text);
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code === 0) return resolve();
+      const lastError = stderr.split('\n').filter((line) => line.startsWith('image: error: ')).at(-1)?.slice('image: error: '.length);
+      reject(new AddImageError(lastError ?? `wrapping the root filesystem failed (exit ${code}); see the lines above`));
+    });
+  });
+}
+
+/** Sum of the file sizes a tarball lists (what unpacking it writes). */
+function tarContentBytes(tarballPath: string, fileName: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    execFile('tar', ['-tvf', tarballPath], { maxBuffer: 512 * MIB }, (error, stdout, stderr) => {
+      if (error) {
+        reject(new AddImageError(`${fileName} is not a tar archive that GNU tar can read (${stderr.trim().split('\n')[0] ?? error.message})`));
+        return;
+      }
+      let total = 0;
+      for (const line of stdout.split('\n')) total += Number(line.trim().split(/\s+/)[2]) || 0;
+      resolve(total);
+    });
+  });
+}
+
+function describePartitions(diskPath: string): string | undefined {
+  const { partitions } = readPartitions(diskPath);
+  if (partitions.length === 0) return undefined;
+  return partitions
+    .map((p) => `p${p.index} ${p.type}${p.label ? ` "${p.label}"` : ''} ${Math.round((p.sectorCount * SECTOR_SIZE_BYTES) / MIB)} MiB`)
+    .join(', ');
+}
+
+async function addImage(request: AddImageRequest): Promise<void> {
+  const fileName = path.basename(request.filePath);
+  if (!existsSync(request.filePath)) throw new AddImageError(`${request.filePath} does not exist`);
+  const fileStat = statSync(request.filePath);
+  if (!fileStat.isFile()) throw new AddImageError(`${request.filePath} is not a regular file`);
+  if (fileStat.size === 0) throw new AddImageError(`${fileName} is empty`);
+
+  const catalog = catalogDirectory();
+  mkdirSync(catalog, { recursive: true });
+  const target = path.join(catalog, request.id);
+  if (existsSync(target)) {
+    throw new AddImageError(`the id "${request.id}" is taken: ${target} exists. Choose another with --id, or delete that folder first.`);
+  }
+
+  const format: InputFormat = detectInputFormat(readHead(request.filePath, 1024));
+  console.error(`image:add: ${fileName}: ${format === 'compressed' ? 'a compressed file (taken for a tarball)' : format}`);
+  if (format === 'vmdk-descriptor') {
+    throw new AddImageError(`${fileName} is a VMDK descriptor that points at other files; add a single-file (monolithic) VMDK: qemu-img convert -O vmdk ${fileName} single.vmdk`);
+  }
+  if (format === 'raw' && fileStat.size % SECTOR_SIZE_BYTES !== 0) {
+    throw new AddImageError(
+      `${fileName} is ${fileStat.size} bytes, not a whole number of ${SECTOR_SIZE_BYTES}-byte sectors, so it is not a raw disk image (nor a qcow2, VMDK or tarball: their headers are missing). A download may have been cut short.`,
+    );
+  }
+
+  const staging = path.join(catalog, `.adding-${request.id}-${process.pid}`);
+  const cleanUp = () => rmSync(staging, { recursive: true, force: true });
+  const onSignal = () => {
+    cleanUp();
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    mkdirSync(staging);
+    const diskPath = path.join(staging, 'disk.img');
+    let contents: string[];
+    let acpi = request.acpi ?? false;
+    if (format === 'raw') {
+      requireBootSector(request.filePath, fileName);
+      requireFreeSpace(catalog, Math.min(fileStat.size, fileStat.blocks * 512) + 16 * MIB, `copying ${fileName}`);
+      copySparse(request.filePath, diskPath);
+      contents = [`raw disk image ${fileName}`];
+    } else if (format === 'qcow2' || format === 'vmdk') {
+      const info = await inspectQemuDisk(request.filePath, format, fileName);
+      requireFreeSpace(catalog, Math.min(info.virtualSizeBytes, info.allocatedBytes * 2) + 16 * MIB, `converting ${fileName}`);
+      await convertToRaw(request.filePath, format, diskPath, fileName);
+      if (statSync(diskPath).size % SECTOR_SIZE_BYTES !== 0) throw new AddImageError(`${fileName}'s disk size is not a whole number of sectors`);
+      requireBootSector(diskPath, fileName);
+      contents = [`${format} disk ${fileName}, converted to raw`];
+    } else {
+      const contentBytes = await tarContentBytes(request.filePath, fileName);
+      requireFreeSpace(catalog, contentBytes * 1.2 + 128 * MIB, `wrapping ${fileName}`);
+      await wrapRootfs(request.filePath, staging, request.id, request.freeMiB);
+      const facts = (await import(path.join(staging, 'facts.json'), { with: { type: 'json' } })) as { default: { contents: string[] } };
+      contents = facts.default.contents;
+      rmSync(path.join(staging, 'facts.json'));
+      // The wrapper boots with the project's kernel command line, which keeps ACPI safe for v86.
+      acpi = request.acpi ?? true;
+    }
+
+    console.error('image:add: hashing the disk and finding its all-zero chunks');
+    const scan = scanDisk(diskPath, CHUNK_SIZE_BYTES);
+    const partitionSummary = describePartitions(diskPath);
+    const manifest = {
+      id: request.id,
+      title: request.title,
+      description: request.description ?? `Added with npm run image:add from ${fileName}.`,
+      ...scan,
+      boot: { memoryMiB: request.memoryMiB, vgaMemoryMiB: 8, acpi },
+      partitions: readPartitions(diskPath).partitions,
+      contents: partitionSummary && format !== 'tar' && format !== 'compressed' ? [...contents, partitionSummary] : contents,
+    };
+    parseManifest(manifest, `${request.id}/manifest.json`); // what the server will check
+    writeManifestFile(path.join(staging, 'manifest.json'), manifest);
+    try {
+      renameSync(staging, target);
+    } catch (error) {
+      throw new AddImageError(`the id "${request.id}" was taken while the image was being added (${(error as Error).message}); choose another with --id`);
+    }
+    const zeroChunks = scan.zeroChunks.reduce((sum, [, count]) => sum + count, 0);
+    console.log(
+      `image:add: added ${target}: ${Math.round(scan.sizeBytes / MIB)} MiB disk, sha256 ${scan.sha256}, ${zeroChunks} of ${Math.ceil(scan.sizeBytes / CHUNK_SIZE_BYTES)} chunks all-zero (never downloaded). Open /lab/${request.id} in the lab.`,
+    );
+  } catch (error) {
+    cleanUp();
+    if ((error as NodeJS.ErrnoException).code === 'ENOSPC') {
+      throw new AddImageError(`too little disk space: the disk filled up while ${fileName} was being added to ${catalog}; nothing was added. Free some space and run it again.`);
+    }
+    throw error;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+Promise.resolve()
+  .then(() => addImage(parseRequest(process.argv.slice(2))))
+  .catch((error: unknown) => {
+  if (error instanceof AddImageError) {
+    console.error(`image:add: error: ${error.message}`);
+    process.exit(2);
+  }
+  console.error(`image:add: unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.exit(1);
+});
