@@ -70,6 +70,21 @@ test('man ls shows the manual page', async () => {
   expect(output).toContain('ls - list directory contents');
 });
 
+test("the walk-through's write step lands in the leaf, and the block map shows the partitions", async () => {
+  const leafBefore = (await page.evaluate(() => window.leaflab!.stats())).leafSectors;
+  const step = page.getByRole('listitem').filter({ hasText: '2. Write a file' });
+  await step.getByRole('button', { name: 'Run in the machine' }).click();
+  await lab.waitForSerial(/random\.bin\r?\n/, 0, 120_000);
+  // 4 MiB = 8192 sectors, saved in this browser's leaf and drawn as leaf cells.
+  await expect.poll(async () => (await page.evaluate(() => window.leaflab!.stats())).leafSectors - leafBefore, { timeout: 30_000 }).toBeGreaterThanOrEqual(8192);
+  const map = await page.evaluate(() => window.leaflab!.blockMap()!);
+  expect(map.stateCounts['leaf-full']).toBeGreaterThan(0);
+  expect(map.partitions.map((p) => [p.index, p.typeName])).toEqual([
+    [1, 'FAT16 (LBA)'],
+    [2, 'Linux'],
+  ]);
+});
+
 test('a file written before a reload is there after it, with the same sha-256', async () => {
   const before = await lab.writeRandomFile('/home/student/kept.bin', 1024);
   await lab.reload();
@@ -78,4 +93,22 @@ test('a file written before a reload is there after it, with the same sha-256', 
   expect(await lab.sha256Of('/home/student/kept.bin')).toBe(before);
   // The compiled program and the repository came back with it.
   expect(await lab.run('~/hello; git -C ~/project log --oneline | wc -l')).toMatch(/compiled-42\r?\n1\r?$/m);
+});
+
+test("a share link opens debian-lab in another browser's fresh workspace, without this one's files", async ({ browser, baseURL }) => {
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(baseURL!).origin });
+  await lab.click('Share');
+  const link = await page.getByTestId('share-link').inputValue();
+  expect(new URL(link).pathname).toBe(`/lab/${IMAGE_ID}`);
+  const otherContext = await browser.newContext();
+  try {
+    const other = new LabPage(await otherContext.newPage());
+    await other.page.goto(link);
+    await other.page.waitForFunction(() => window.leaflab?.workspace.name === 'shared-1');
+    await other.waitForPrompt();
+    expect(await other.run('id -un; hostname')).toMatch(/student\r?\ndebian-lab/);
+    expect(await other.fileExists('/home/student/kept.bin')).toBe(false);
+  } finally {
+    await otherContext.close();
+  }
 });

@@ -16,8 +16,7 @@
  * as it was, with a message that says what to do. The catalog is LEAFLAB_CATALOG_DIR or
  * ./catalog, as for the server.
  */
-import { execFile } from 'node:child_process';
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, statfsSync, statSync, writeSync, ftruncateSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { BOOT_LIMITS, IMAGE_ID_PATTERN, parseManifest, SECTOR_SIZE_BYTES } from '../../../lib/images/manifest';
@@ -25,12 +24,14 @@ import { catalogDirectory } from '../../../lib/server/catalog';
 import { readPartitions, scanDisk } from '../disk-facts';
 import { writeManifestFile } from '../write-manifest';
 import { AddImageError } from './add-image-error';
+import { requireFreeSpace } from './free-space';
 import { detectInputFormat, idFromFileName, type InputFormat } from './input-format';
 import { convertToRaw, inspectQemuDisk } from './qemu-img';
+import { copySparse, readHead, requireBootSector } from './raw-disk';
+import { tarContentBytes, wrapRootfs } from './rootfs-tarball';
 
 const CHUNK_SIZE_BYTES = 65536;
 const MIB = 1024 * 1024;
-const IMAGE_DIRECTORY = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 
 interface AddImageRequest {
   filePath: string;
@@ -89,90 +90,6 @@ function parseRequest(argv: string[]): AddImageRequest {
 
 function usage(): string {
   return 'usage: npm run image:add -- FILE [--id ID] [--title T] [--description D] [--memory-mib 256] [--free-mib 1024] [--acpi on|off]';
-}
-
-function readHead(filePath: string, lengthBytes: number): Uint8Array {
-  const fd = openSync(filePath, 'r');
-  try {
-    const head = new Uint8Array(lengthBytes);
-    return head.subarray(0, readSync(fd, head, 0, lengthBytes, 0));
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function requireFreeSpace(directory: string, neededBytes: number, what: string): void {
-  const stats = statfsSync(directory);
-  const freeBytes = Number(stats.bavail) * Number(stats.bsize);
-  if (freeBytes < neededBytes) {
-    throw new AddImageError(
-      `too little disk space: ${what} needs about ${Math.ceil(neededBytes / MIB)} MiB in ${directory}, which has ${Math.floor(freeBytes / MIB)} MiB free. Free some space (or point LEAFLAB_CATALOG_DIR elsewhere) and run it again.`,
-    );
-  }
-}
-
-/** Copies a raw disk, leaving all-zero pieces as holes (most of a fresh disk is zeros). */
-function copySparse(fromPath: string, toPath: string): void {
-  const from = openSync(fromPath, 'r');
-  const to = openSync(toPath, 'w');
-  try {
-    const sizeBytes = fstatSync(from).size;
-    const buffer = Buffer.alloc(8 * MIB);
-    for (let offsetBytes = 0; offsetBytes < sizeBytes; ) {
-      const readBytes = readSync(from, buffer, 0, Math.min(buffer.length, sizeBytes - offsetBytes), offsetBytes);
-      if (readBytes === 0) throw new AddImageError(`${fromPath} ended early while it was being read`);
-      const piece = buffer.subarray(0, readBytes);
-      if (piece.some((byte) => byte !== 0)) writeSync(to, piece, 0, readBytes, offsetBytes);
-      offsetBytes += readBytes;
-    }
-    ftruncateSync(to, sizeBytes);
-  } finally {
-    closeSync(from);
-    closeSync(to);
-  }
-}
-
-function requireBootSector(diskPath: string, fileName: string): void {
-  const sector0 = readHead(diskPath, SECTOR_SIZE_BYTES);
-  if (sector0[510] !== 0x55 || sector0[511] !== 0xaa) {
-    throw new AddImageError(
-      `${fileName} has no boot signature (0x55AA) in its first sector, so a PC BIOS cannot boot it. If it is a bare filesystem rather than a partitioned disk, pack its files into a tarball and add that instead.`,
-    );
-  }
-}
-
-function wrapRootfs(tarballPath: string, stagingDirectory: string, id: string, freeMiB: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = execFile('bash', [path.join(IMAGE_DIRECTORY, 'tools', 'wrap-rootfs.sh'), tarballPath, stagingDirectory, id, String(freeMiB)], {
-      maxBuffer: 64 * MIB,
-    });
-    let stderr = '';
-    child.stderr?.on('data', (text: string) => {
-      stderr += text;
-      process.stderr.write(text);
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      if (code === 0) return resolve();
-      const lastError = stderr.split('\n').filter((line) => line.startsWith('image: error: ')).at(-1)?.slice('image: error: '.length);
-      reject(new AddImageError(lastError ?? `wrapping the root filesystem failed (exit ${code}); see the lines above`));
-    });
-  });
-}
-
-/** Sum of the file sizes a tarball lists (what unpacking it writes). */
-function tarContentBytes(tarballPath: string, fileName: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    execFile('tar', ['-tvf', tarballPath], { maxBuffer: 512 * MIB }, (error, stdout, stderr) => {
-      if (error) {
-        reject(new AddImageError(`${fileName} is not a tar archive that GNU tar can read (${stderr.trim().split('\n')[0] ?? error.message})`));
-        return;
-      }
-      let total = 0;
-      for (const line of stdout.split('\n')) total += Number(line.trim().split(/\s+/)[2]) || 0;
-      resolve(total);
-    });
-  });
 }
 
 function describePartitions(diskPath: string): string | undefined {
