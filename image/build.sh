@@ -3,8 +3,8 @@
 # mounts and without running any i386 program on the host. Each reuses an up-to-date build.
 #
 # Usage: npm run image [-- ID…] [--force] [--update] [--out DIR]
-#   (no ID)   every image: leaflab-linux (the default, about a minute), then debian-lab (about
-#             15 minutes the first time: it configures Debian's packages inside v86)
+#   (no ID)   every image: leaflab-linux (the default, under a minute), then debian-lab (about
+#             10 minutes the first time: it configures Debian's packages inside v86)
 #   ID…       only these images
 #   --force   rebuild even if the outputs match the inputs
 #   --update  refresh the apt package lists (otherwise the cached lists are used once present,
