@@ -90,7 +90,8 @@ test('the block map shows written sectors as leaf, on the canvas too, the downlo
   });
   const printed = (await lab.serialOutput()).length;
   await page.getByTestId('walkthrough').getByRole('button', { name: 'Run in the machine' }).nth(1).click();
-  await lab.waitForSerial(/random\.bin\r?\n/, printed, 60_000);
+  // `ls -l` of the 4 MiB file: the command ran (its echo also ends in random.bin).
+  await lab.waitForSerial(/ 4194304 [^\n]*random\.bin\r?\n/, printed, 60_000);
   await expect
     .poll(
       () =>

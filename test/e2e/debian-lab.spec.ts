@@ -74,7 +74,8 @@ test("the walk-through's write step lands in the leaf, and the block map shows t
   const leafBefore = (await page.evaluate(() => window.leaflab!.stats())).leafSectors;
   const step = page.getByRole('listitem').filter({ hasText: '2. Write a file' });
   await step.getByRole('button', { name: 'Run in the machine' }).click();
-  await lab.waitForSerial(/random\.bin\r?\n/, 0, 120_000);
+  // `ls -l` of the 4 MiB file: the command ran (its echo also ends in random.bin).
+  await lab.waitForSerial(/ 4194304 [^\n]*random\.bin\r?\n/, 0, 120_000);
   // 4 MiB = 8192 sectors, saved in this browser's leaf and drawn as leaf cells.
   await expect.poll(async () => (await page.evaluate(() => window.leaflab!.stats())).leafSectors - leafBefore, { timeout: 30_000 }).toBeGreaterThanOrEqual(8192);
   const map = await page.evaluate(() => window.leaflab!.blockMap()!);

@@ -10,7 +10,7 @@ interface Step {
   explanation: string;
 }
 
-/** The guided demo, on the real disk. Commands use only what every catalog image has (BusyBox and Debian alike) and the home folder, so they work for root and for a student. */
+/** The guided demo, on the real disk. Commands use only what every catalog image has (BusyBox and Debian alike) and $HOME (not ~, which BusyBox's shell does not expand after of=), so they work for root and for a student. */
 const STEPS: Step[] = [
   {
     title: '1. The disk and its layers',
@@ -20,13 +20,13 @@ const STEPS: Step[] = [
   },
   {
     title: '2. Write a file',
-    command: 'dd if=/dev/urandom of=~/random.bin bs=64k count=64 && sync && ls -l ~/random.bin',
+    command: 'dd if=/dev/urandom of=$HOME/random.bin bs=64k count=64 && sync && ls -l $HOME/random.bin',
     explanation:
       'The guest writes 4 MiB. Watch cells in the root partition flash and turn to “Leaf, fully written”. Every sector the guest writes goes to the leaf, your private layer in this browser’s storage, and a mapping “sector X → leaf” is saved with it in the same transaction. From now on, every read of those sectors comes from the leaf, also after a reload.',
   },
   {
     title: '3. Change a few bytes',
-    command: 'echo "hello from $(hostname)" >> ~/hello.txt && sync && cat ~/hello.txt',
+    command: 'echo "hello from $(hostname)" >> $HOME/hello.txt && sync && cat $HOME/hello.txt',
     explanation:
       'A tiny change writes only a few sectors (a 4 KiB filesystem block is 8 sectors). The leaf stores blocks of 64 sectors but remembers which of their sectors are valid, so a cell can be “Leaf, partly written”: the rest of it still comes from the root, and nothing had to be copied from the root first.',
   },
