@@ -1,6 +1,6 @@
 import Link from 'next/link';
 import { formatBytes } from '@/lib/format';
-import type { PublishedImage } from '@/lib/images/manifest';
+import { nonZeroBytes } from '@/lib/images/manifest';
 import { loadCatalog } from '@/lib/server/catalog';
 import { listImageRecipes } from '@/lib/server/image-recipes';
 import { CatalogWorkspaces } from './components/catalog-workspaces';
@@ -42,7 +42,7 @@ export default async function CatalogPage() {
                   </>
                 )}
                 <p className="meta">
-                  {formatBytes(image.sizeBytes)} disk ({formatBytes(dataBytes(image))} of it not all-zero: the most a
+                  {formatBytes(image.sizeBytes)} disk ({formatBytes(nonZeroBytes(image))} of it not all-zero: the most a
                   machine can download) · {image.boot.memoryMiB} MiB RAM ·{' '}
                   <span title={image.sha256}>sha256 {image.sha256.slice(0, 12)}…</span>
                 </p>
@@ -86,10 +86,4 @@ export default async function CatalogPage() {
       )}
     </>
   );
-}
-
-/** Bytes of the disk outside its all-zero chunks: what a client could ever have to fetch. */
-function dataBytes(image: PublishedImage): number {
-  const zeroChunks = image.zeroChunks.reduce((sum, [, count]) => sum + count, 0);
-  return Math.max(0, image.sizeBytes - zeroChunks * image.chunkSizeBytes);
 }

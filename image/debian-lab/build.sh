@@ -46,7 +46,12 @@ KEY=$(build_key debian-lab lab-init)
 if [ "$FORCE" = 0 ] && up_to_date "$OUT" "$KEY"; then exit 0; fi
 
 mapfile -t FULL_DEBS < <(fetch_planned "$PLANS/full.plan")
-mapfile -t BOOTSTRAP_DEBS < <(fetch_planned "$PLANS/bootstrap.plan")
+# The first stage's files, from the full plan (fetch_planned prints them in the plan's order).
+declare -A DEB_OF=()
+mapfile -t FULL_PLAN <"$PLANS/full.plan"
+for i in "${!FULL_PLAN[@]}"; do DEB_OF[${FULL_PLAN[$i]}]=${FULL_DEBS[$i]}; done
+BOOTSTRAP_DEBS=()
+while read -r entry; do BOOTSTRAP_DEBS+=("${DEB_OF[$entry]}"); done <"$PLANS/bootstrap.plan"
 
 # --- kernel and initramfs (the same as every image's) ---------------------------------------
 prepare_boot_parts
@@ -74,10 +79,7 @@ LAB_USER=$LAB_USER
 LAB_HOSTNAME=$LAB_HOSTNAME
 ENV
 cp -r "$RECIPE_DIR/rootfs/." "$BUILD/overlay/"
-# The walk-through's big file, as in the default image (the same bytes every build).
-mkdir -p "$BUILD/overlay/usr/share/leaflab"
-seq -f 'line %07g of the Leaflab sample file: reading it fetches the root image on demand' 1 120000 \
-  >"$BUILD/overlay/usr/share/leaflab/sample.txt"
+write_sample_file "$BUILD/overlay"   # the walk-through's big file, as in the default image
 chown -R 0:0 "$BUILD/overlay"
 install -m 0755 "$IMAGE_DIR/lab-init/leaflab-init" "$BUILD/leaflab-init"
 install -m 0755 "$RECIPE_DIR/configure-in-guest.sh" "$BUILD/configure-in-guest.sh"

@@ -41,11 +41,7 @@ link_applets "$RFS"
 for d in "$BUSYBOX_TREE"/usr/share/doc/* "$KERNEL_TREE"/usr/share/doc/*; do   # licences
   install -D -m 0644 "$d/copyright" "$RFS/usr/share/doc/$(basename "$d")/copyright"
 done
-# A large file that nothing reads at boot: the walk-through reads it to show root chunks
-# being fetched on demand (about 10 MiB of numbered lines, the same bytes every build).
-mkdir -p "$RFS/usr/share/leaflab"
-seq -f 'line %07g of the Leaflab sample file: reading it fetches the root image on demand' 1 120000 \
-  >"$RFS/usr/share/leaflab/sample.txt"
+write_sample_file "$RFS"
 normalize "$RFS"
 
 # --- partitions and the disk -------------------------------------------------------------------

@@ -3,7 +3,7 @@
 # resolving a package to a file and its sha-256, verified downloads, and whole package sets in
 # apt's order. Sourced by common.sh, never run.
 
-# --- the private i386 apt state (the host's apt configuration is never touched) ------------
+# --- lists ------------------------------------------------------------------------------------
 # apt_setup SOURCES-FILE: sets APT=(...) for apt-get/apt-cache and refreshes the lists on
 # --update (UPDATE=1), when they are missing, or when the sources changed since the last update.
 apt_setup() {

@@ -49,6 +49,15 @@ normalize_times() {
   find "$1" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 }
 
+# write_sample_file DIR: DIR/usr/share/leaflab/sample.txt, a large file that nothing reads at
+# boot: the walk-through reads it to show root chunks fetched on demand (about 10 MiB of
+# numbered lines, the same bytes in every build and every image).
+write_sample_file() {
+  mkdir -p "$1/usr/share/leaflab"
+  seq -f 'line %07g of the Leaflab sample file: reading it fetches the root image on demand' 1 120000 \
+    >"$1/usr/share/leaflab/sample.txt"
+}
+
 # work_dir: a private work folder per run (WORK), removed however the run ends.
 # LEAFLAB_IMAGE_WORK_DIR puts it elsewhere: the no-exec test mounts that folder noexec.
 work_dir() {
@@ -88,7 +97,7 @@ parse_build_options() {
 }
 
 # The inputs every image's bytes depend on besides its own recipe folder.
-SHARED_INPUTS=(kernel.env debian.sources syslinux.cfg initramfs lib tools/run-in-guest.ts tools/file-disk.ts
+SHARED_INPUTS=(kernel.env debian.sources syslinux.cfg initramfs lib tools/run-in-guest.ts tools/file-disk.ts tools/headless-v86.ts
   tools/write-manifest.ts tools/disk-facts.ts ../lib/disk/mbr.ts ../lib/images/manifest.ts)
 
 # build_key PATH… (relative to image/): hash of those files, the lines in KEY_EXTRA (resolved
@@ -101,7 +110,6 @@ build_key() {
     host_tool_versions
   ) | sha256sum | cut -d' ' -f1
 }
-
 
 source "$IMAGE_DIR/lib/apt.sh"
 source "$IMAGE_DIR/lib/busybox.sh"

@@ -7,13 +7,13 @@
  * Exits 0 when every check passed; prints how long the prompt took.
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { V86, type V86Options } from 'v86';
 import { parseManifest } from '../../lib/images/manifest';
 import { SHELL_PROMPT_AT_END } from '../../lib/lab/serial-log';
 import { FileDisk } from './file-disk';
+import { headlessV86Options } from './headless-v86';
 
 interface Check {
   /** Typed at the prompt. */
@@ -58,23 +58,12 @@ async function main(): Promise<void> {
   const manifestPath = path.join(folder, 'manifest.json');
   const manifest = parseManifest(JSON.parse(readFileSync(manifestPath, 'utf8')), manifestPath);
   const disk = new FileDisk(path.join(folder, 'disk.img'), { copyOnWrite: true });
-  const seabios = process.env.LEAFLAB_SEABIOS_DIR ?? '/usr/share/seabios';
-  const file = (name: string) => {
-    const bytes = readFileSync(path.join(seabios, name));
-    return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  };
   const emulator = new V86({
-    wasm_path: path.join(path.dirname(createRequire(import.meta.url).resolve('v86')), 'v86.wasm'),
-    bios: { buffer: file('bios.bin') },
-    vga_bios: { buffer: file('vgabios-stdvga.bin') },
+    ...headlessV86Options(),
     hda: disk as unknown as V86Options['hda'],
     memory_size: manifest.boot.memoryMiB * 1024 * 1024,
     vga_memory_size: manifest.boot.vgaMemoryMiB * 1024 * 1024,
     acpi: manifest.boot.acpi,
-    autostart: true,
-    disable_keyboard: true,
-    disable_mouse: true,
-    disable_speaker: true,
   });
 
   const checks = [...COMMON_CHECKS, ...(IMAGE_CHECKS[id] ?? [])];

@@ -13,14 +13,13 @@
  * Usage: tsx image/tools/run-in-guest.ts --kernel FILE --initrd FILE --cmdline TEXT
  *          [--hda FILE] [--hdb FILE] [--memory-mib 512] [--timeout-s 1800] [--log FILE] [--echo]
  */
-import { createWriteStream, existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { V86, type V86Options } from 'v86';
 import { FileDisk } from './file-disk';
+import { fileArrayBuffer, headlessV86Options } from './headless-v86';
 
-const SEABIOS_DIRECTORY = process.env.LEAFLAB_SEABIOS_DIR ?? '/usr/share/seabios';
 const STEP_PREFIX = 'LEAFLAB-GUEST-STEP: ';
 const EXIT_PATTERN = /LEAFLAB-GUEST-EXIT=(\d+)/;
 const PANIC_PATTERN = /Kernel panic - not syncing[^\n]*/;
@@ -50,13 +49,6 @@ export class GuestRunError extends Error {
   }
 }
 
-function fileBuffer(filePath: string, hint: string): ArrayBuffer {
-  if (!existsSync(filePath)) throw new Error(`${filePath} is missing: ${hint}`);
-  const bytes = readFileSync(filePath);
-  // v86 wants an ArrayBuffer of exactly the file (a Buffer may sit in a shared pool).
-  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-}
-
 /** Boots the guest and resolves with the status it reported in its exit line. */
 export async function runInGuest(run: GuestRun): Promise<number> {
   const disks = [run.hdaPath, run.hdbPath].map((diskPath) => (diskPath ? new FileDisk(diskPath) : undefined));
@@ -67,19 +59,13 @@ export async function runInGuest(run: GuestRun): Promise<number> {
   let lineStart = 0;
 
   const options: V86Options = {
-    wasm_path: path.join(path.dirname(createRequire(import.meta.url).resolve('v86')), 'v86.wasm'),
-    bios: { buffer: fileBuffer(path.join(SEABIOS_DIRECTORY, 'bios.bin'), 'apt-get install seabios') },
-    vga_bios: { buffer: fileBuffer(path.join(SEABIOS_DIRECTORY, 'vgabios-stdvga.bin'), 'apt-get install seabios') },
-    bzimage: { buffer: fileBuffer(run.kernelPath, 'the kernel to boot') },
-    initrd: { buffer: fileBuffer(run.initrdPath, 'the initramfs to boot') },
+    ...headlessV86Options(),
+    bzimage: { buffer: fileArrayBuffer(run.kernelPath, 'the kernel to boot') },
+    initrd: { buffer: fileArrayBuffer(run.initrdPath, 'the initramfs to boot') },
     cmdline: run.cmdline,
     memory_size: run.memoryMiB * 1024 * 1024,
     vga_memory_size: 2 * 1024 * 1024,
     acpi: false,
-    autostart: true,
-    disable_keyboard: true,
-    disable_mouse: true,
-    disable_speaker: true,
     ...(disks[0] ? { hda: disks[0] as unknown as V86Options['hda'] } : {}),
     ...(disks[1] ? { hdb: disks[1] as unknown as V86Options['hdb'] } : {}),
   };

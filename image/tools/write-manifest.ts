@@ -9,7 +9,7 @@
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseManifest, type ImageManifest } from '../../lib/images/manifest';
+import { parseManifest, zeroChunkCount, type ImageManifest } from '../../lib/images/manifest';
 import { readPartitions, scanDisk } from './disk-facts';
 
 /** Recursively sorted object keys (arrays keep their order). */
@@ -45,8 +45,7 @@ function main(): void {
   // The same check the server runs: a builder never publishes a manifest the catalog refuses.
   const checked: ImageManifest = parseManifest(manifest, outPath);
   writeManifestFile(outPath, manifest);
-  const zeroChunkCount = checked.zeroChunks.reduce((sum, [, count]) => sum + count, 0);
-  console.log(`manifest: ${outPath} (sha256 ${checked.sha256}, ${zeroChunkCount} zero chunks)`);
+  console.log(`manifest: ${outPath} (sha256 ${checked.sha256}, ${zeroChunkCount(checked)} zero chunks)`);
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === new URL(import.meta.url).pathname) main();

@@ -162,6 +162,16 @@ export function parseManifest(value: unknown, source: string): ImageManifest {
   };
 }
 
+/** How many chunks the manifest lists as all-zero (never fetched). */
+export function zeroChunkCount(manifest: Pick<ImageManifest, 'zeroChunks'>): number {
+  return manifest.zeroChunks.reduce((sum, [, count]) => sum + count, 0);
+}
+
+/** Bytes of the disk outside its all-zero chunks: the most a client could ever have to fetch. */
+export function nonZeroBytes(manifest: Pick<ImageManifest, 'zeroChunks' | 'sizeBytes' | 'chunkSizeBytes'>): number {
+  return Math.max(0, manifest.sizeBytes - zeroChunkCount(manifest) * manifest.chunkSizeBytes);
+}
+
 /** The strong validator every server of this image must send; derived from the content digest. */
 export function imageEtag(manifest: Pick<ImageManifest, 'sha256'>): string {
   return `"sha256-${manifest.sha256}"`;

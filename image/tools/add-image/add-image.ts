@@ -19,7 +19,7 @@
 import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { BOOT_LIMITS, IMAGE_ID_PATTERN, parseManifest, SECTOR_SIZE_BYTES } from '../../../lib/images/manifest';
+import { BOOT_LIMITS, IMAGE_ID_PATTERN, parseManifest, SECTOR_SIZE_BYTES, zeroChunkCount, type PartitionInfo } from '../../../lib/images/manifest';
 import { catalogDirectory } from '../../../lib/server/catalog';
 import { readPartitions, scanDisk } from '../disk-facts';
 import { writeManifestFile } from '../write-manifest';
@@ -92,8 +92,8 @@ function usage(): string {
   return 'usage: npm run image:add -- FILE [--id ID] [--title T] [--description D] [--memory-mib 256] [--free-mib 1024] [--acpi on|off]';
 }
 
-function describePartitions(diskPath: string): string | undefined {
-  const { partitions } = readPartitions(diskPath);
+/** "p1 FAT16 "boot" 24 MiB, p2 ext4 "root" 103 MiB": the partitions in one line, for the catalog. */
+function describePartitions(partitions: PartitionInfo[]): string | undefined {
   if (partitions.length === 0) return undefined;
   return partitions
     .map((p) => `p${p.index} ${p.type}${p.label ? ` "${p.label}"` : ''} ${Math.round((p.sectorCount * SECTOR_SIZE_BYTES) / MIB)} MiB`)
@@ -163,14 +163,15 @@ async function addImage(request: AddImageRequest): Promise<void> {
 
     console.error('image:add: hashing the disk and finding its all-zero chunks');
     const scan = scanDisk(diskPath, CHUNK_SIZE_BYTES);
-    const partitionSummary = describePartitions(diskPath);
+    const { partitions } = readPartitions(diskPath);
+    const partitionSummary = describePartitions(partitions);
     const manifest = {
       id: request.id,
       title: request.title,
       description: request.description ?? `Added with npm run image:add from ${fileName}.`,
       ...scan,
       boot: { memoryMiB: request.memoryMiB, vgaMemoryMiB: 8, acpi },
-      partitions: readPartitions(diskPath).partitions,
+      partitions,
       contents: partitionSummary && format !== 'tar' && format !== 'compressed' ? [...contents, partitionSummary] : contents,
     };
     parseManifest(manifest, `${request.id}/manifest.json`); // what the server will check
@@ -180,7 +181,7 @@ async function addImage(request: AddImageRequest): Promise<void> {
     } catch (error) {
       throw new AddImageError(`the id "${request.id}" was taken while the image was being added (${(error as Error).message}); choose another with --id`);
     }
-    const zeroChunks = scan.zeroChunks.reduce((sum, [, count]) => sum + count, 0);
+    const zeroChunks = zeroChunkCount(scan);
     console.log(
       `image:add: added ${target}: ${Math.round(scan.sizeBytes / MIB)} MiB disk, sha256 ${scan.sha256}, ${zeroChunks} of ${Math.ceil(scan.sizeBytes / CHUNK_SIZE_BYTES)} chunks all-zero (never downloaded). Open /lab/${request.id} in the lab.`,
     );

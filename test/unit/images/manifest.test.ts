@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { imageEtag, ManifestError, parseImageBaseUrl, parseManifest, publishImage } from '@/lib/images/manifest';
+import { imageEtag, ManifestError, nonZeroBytes, parseImageBaseUrl, parseManifest, publishImage, zeroChunkCount } from '@/lib/images/manifest';
 
 const valid = {
   id: 'leaflab-linux',
@@ -85,5 +85,14 @@ describe('parseImageBaseUrl', () => {
 
   it.each(['images', '/images', 'ftp://host/x', 'https://host/x?y=1', 'javascript:alert(1)'])('refuses %s with a clear message', (value) => {
     expect(() => parseImageBaseUrl(value)).toThrow(/LEAFLAB_IMAGE_BASE_URL must/);
+  });
+});
+
+describe('zeroChunkCount and nonZeroBytes', () => {
+  it('count the listed chunks and the bytes outside them', () => {
+    const manifest = { sizeBytes: 10 * 65536 + 512, chunkSizeBytes: 65536, zeroChunks: [[0, 2], [5, 3]] as Array<[number, number]> };
+    expect(zeroChunkCount(manifest)).toBe(5);
+    expect(nonZeroBytes(manifest)).toBe(5 * 65536 + 512);
+    expect(nonZeroBytes({ ...manifest, zeroChunks: [] })).toBe(manifest.sizeBytes);
   });
 });

@@ -1,0 +1,30 @@
+/**
+ * What every v86 run under Node needs, for the build's guests (run-in-guest.ts) and the boot
+ * check (boot-check.ts): the wasm from the npm package, Debian's SeaBIOS pair (v86 ships no
+ * BIOS), and no keyboard, mouse or speaker. The caller adds the disks, memory and boot source.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { V86Options } from 'v86';
+
+const SEABIOS_DIRECTORY = process.env.LEAFLAB_SEABIOS_DIR ?? '/usr/share/seabios';
+
+/** A file as an ArrayBuffer of exactly its bytes (a Buffer may sit in a shared pool). */
+export function fileArrayBuffer(filePath: string, hint: string): ArrayBuffer {
+  if (!existsSync(filePath)) throw new Error(`${filePath} is missing: ${hint}`);
+  const bytes = readFileSync(filePath);
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+}
+
+export function headlessV86Options(): V86Options {
+  return {
+    wasm_path: path.join(path.dirname(createRequire(import.meta.url).resolve('v86')), 'v86.wasm'),
+    bios: { buffer: fileArrayBuffer(path.join(SEABIOS_DIRECTORY, 'bios.bin'), 'apt-get install seabios') },
+    vga_bios: { buffer: fileArrayBuffer(path.join(SEABIOS_DIRECTORY, 'vgabios-stdvga.bin'), 'apt-get install seabios') },
+    autostart: true,
+    disable_keyboard: true,
+    disable_mouse: true,
+    disable_speaker: true,
+  };
+}
