@@ -163,6 +163,11 @@ export class RangeSource implements RootSource {
     return this.cache.has(chunkIndex) ? 'cached' : 'remote';
   }
 
+  /** Placeholder until inspection reads get their own path: same as `read` for now. */
+  readForInspection(offsetBytes: number, lengthBytes: number, signal?: AbortSignal): Promise<Uint8Array> {
+    return this.read(offsetBytes, lengthBytes, signal);
+  }
+
   async read(offsetBytes: number, lengthBytes: number, signal?: AbortSignal): Promise<Uint8Array> {
     assertByteRange(`RangeSource.read of ${this.url}`, offsetBytes, lengthBytes, this.sizeBytes);
     if (signal?.aborted) throw this.abortedError(offsetBytes, offsetBytes + lengthBytes - 1);

@@ -34,6 +34,12 @@ export interface RootSource {
    * turn, as a disk in memory would (see UnionDevice.readIfReady).
    */
   readIfCached(offsetBytes: number, lengthBytes: number): Uint8Array | undefined;
+  /**
+   * The same bytes for inspection (the block map, a download): served from the cache when
+   * there, otherwise fetched without entering the cache or moving the readahead window, so an
+   * export of the whole image does not push the guest's working set out of the cache.
+   */
+  readForInspection(offsetBytes: number, lengthBytes: number, signal?: AbortSignal): Promise<Uint8Array>;
   layerOf(offsetBytes: number): RootLayer;
   /**
    * `layerOf` answers the same for every byte of an aligned chunk of this size (the fetch and
@@ -92,6 +98,12 @@ export class MemoryRootSource implements RootSource {
     assertByteRange('MemoryRootSource.read', offsetBytes, lengthBytes, this.sizeBytes);
     signal?.throwIfAborted();
     this.stats.cacheHits += 1;
+    return this.bytes.slice(offsetBytes, offsetBytes + lengthBytes);
+  }
+
+  async readForInspection(offsetBytes: number, lengthBytes: number, signal?: AbortSignal): Promise<Uint8Array> {
+    assertByteRange('MemoryRootSource.readForInspection', offsetBytes, lengthBytes, this.sizeBytes);
+    signal?.throwIfAborted();
     return this.bytes.slice(offsetBytes, offsetBytes + lengthBytes);
   }
 

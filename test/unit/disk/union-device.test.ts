@@ -85,6 +85,7 @@ describe('write ordering and group commit', () => {
     const failingRoot: RootSource = {
       sizeBytes: SIZE,
       read: () => Promise.reject(new Error('network down')),
+      readForInspection: () => Promise.reject(new Error('network down')),
       readIfCached: () => undefined, // nothing is ever in memory
       layerOf: (): RootLayer => 'remote',
       chunkSizeBytes: 512,

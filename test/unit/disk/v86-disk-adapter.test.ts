@@ -66,6 +66,7 @@ describe('V86DiskAdapter', () => {
     const brokenRoot: RootSource = {
       sizeBytes: SIZE,
       read: () => Promise.reject(new Error('Could not reach the image server')),
+      readForInspection: () => Promise.reject(new Error('Could not reach the image server')),
       readIfCached: () => undefined, // nothing is ever in memory
       layerOf: (): RootLayer => 'remote',
       chunkSizeBytes: 512,
@@ -84,6 +85,7 @@ describe('V86DiskAdapter', () => {
       sizeBytes: SIZE,
       read: (_o, _l, signal) =>
         new Promise((_, reject) => signal?.addEventListener('abort', () => reject(new Error('aborted')))),
+      readForInspection: () => Promise.reject(new Error('not used')),
       readIfCached: () => undefined, // nothing is ever in memory
       layerOf: (): RootLayer => 'remote',
       chunkSizeBytes: 512,

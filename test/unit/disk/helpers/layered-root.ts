@@ -28,6 +28,10 @@ export class LayeredRoot implements RootSource {
     return out;
   }
 
+  readForInspection(offsetBytes: number, lengthBytes: number): Promise<Uint8Array> {
+    return this.read(offsetBytes, lengthBytes);
+  }
+
   readIfCached(): Uint8Array | undefined {
     return undefined;
   }
