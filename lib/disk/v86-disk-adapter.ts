@@ -4,6 +4,8 @@
  * calls `get_and_cache(0, 512, fn)` before starting and `get_from_cache(0, 512)` for the
  * geometry, and `get_state`/`set_state` when saving or restoring a machine state.
  *
+ * With Leaflab's v86 patch (scripts/v86-patch.mjs) it also takes FLUSH CACHE through `flush`.
+ *
  * v86 has no error path for disk I/O: a callback is either called with data or never. So on
  * a failure this adapter reports to `onError` listeners (the app pauses the VM and shows the
  * message) and never calls the callback with made-up data.
@@ -89,6 +91,19 @@ export class V86DiskAdapter {
     this.updateBootCache(startBytes, data);
     this.device.write(startBytes, data).then(fn, (error: unknown) => {
       // A commit failure was already reported through device.onError; report anything else.
+      if (error !== this.device.failure) this.report(toError(error));
+    });
+  }
+
+  /**
+   * FLUSH CACHE and FLUSH CACHE EXT, as Leaflab's patched v86 calls them (scripts/v86-patch.mjs):
+   * the guest's drive stays busy until `fn` runs, and `fn` runs once every write issued before
+   * the flush is durable. That makes a guest's `fsync`/`sync` a real barrier, for PIO writes too
+   * (the patch also holds a PIO write's completion until `set` calls back). On a failure `fn` is
+   * never called: the guest must not believe its data is safe; onError listeners hear why.
+   */
+  flush(fn: () => void): void {
+    this.device.flush().then(fn, (error: unknown) => {
       if (error !== this.device.failure) this.report(toError(error));
     });
   }

@@ -101,6 +101,11 @@ export class LabSession {
     return this.disk?.stats() ?? emptyDiskStats(this.options.diskMode);
   }
 
+  /** Guest writes not yet durable in IndexedDB: leaving the page now would lose them. */
+  hasUnsavedWrites(): boolean {
+    return this.stats().pendingWrites > 0;
+  }
+
   /** Downloads the emulator's parts, opens the disk and boots. Errors end in status 'error'. */
   async boot(): Promise<void> {
     try {

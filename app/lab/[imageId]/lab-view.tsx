@@ -128,9 +128,17 @@ export function LabView({ image: imageProp, assets: assetsProp, diskMode, worksp
       boot: bootTarget.settings,
     });
     const removeHook = installAutomationHook(created);
+    // Leaving while writes are still on their way to IndexedDB would lose them: ask first.
+    const warnOnUnload = (event: BeforeUnloadEvent) => {
+      if (!created.hasUnsavedWrites()) return;
+      event.preventDefault();
+      event.returnValue = '';
+    };
+    window.addEventListener('beforeunload', warnOnUnload);
     setSession(created);
     void created.boot();
     return () => {
+      window.removeEventListener('beforeunload', warnOnUnload);
       removeHook();
       void created.destroy();
     };

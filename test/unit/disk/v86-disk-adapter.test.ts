@@ -49,6 +49,33 @@ describe('V86DiskAdapter', () => {
     await vi.waitFor(() => expect(done).toHaveBeenCalledTimes(1));
   });
 
+  it('flush (FLUSH CACHE in the patched v86) calls back only after every earlier write is durable, also when set was not waited for', async () => {
+    const { adapter, store } = await setup();
+    store.hold();
+    adapter.set(0, patternBytes(512, 1), () => undefined); // a PIO write: v86 does not wait for it
+    adapter.set(4096, patternBytes(1024, 2), () => undefined);
+    const flushed = vi.fn();
+    adapter.flush(flushed);
+    await tick();
+    expect(flushed).not.toHaveBeenCalled();
+    expect(store.commits.length).toBeGreaterThan(0);
+    store.release();
+    await vi.waitFor(() => expect(flushed).toHaveBeenCalledTimes(1));
+    const committedBlocks = store.commits.flat().length;
+    expect(committedBlocks).toBeGreaterThanOrEqual(2); // both blocks went to the store before the flush ended
+  });
+
+  it('flush never calls back after a failed commit: the guest must not think its data is safe', async () => {
+    const { adapter, store, errors } = await setup();
+    store.failNextCommit(Object.assign(new Error('quota'), { name: 'QuotaExceededError' }));
+    adapter.set(0, patternBytes(512, 3), () => undefined);
+    const flushed = vi.fn();
+    adapter.flush(flushed);
+    await vi.waitFor(() => expect(errors.length).toBeGreaterThan(0));
+    await tick();
+    expect(flushed).not.toHaveBeenCalled();
+  });
+
   it('get_and_cache keeps the boot sectors for synchronous get_from_cache, kept coherent with set', async () => {
     const { adapter } = await setup();
     expect(adapter.get_from_cache(0, 512)).toBeUndefined();
