@@ -11,16 +11,19 @@
  * URL shapes (nothing else under /images/ exists, and no part of the URL ever becomes a path):
  *   /images/<id>/disk.img        the current build of <id>; revalidated (ETag) on every use
  *   /images/<id>/<sha256>.img    that exact content; immutable, cached for a year
+ *   /images/<id>/<sha256>.chunks the chunk table of that content (lib/images/chunk-table.ts), from
+ *                                the copy the catalog verified; immutable, ETag "sha256-<table's sha256>"
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import send from 'send';
-import { IMAGE_ID_PATTERN, imageEtag } from '../images/manifest';
+import { chunkTableEtag, IMAGE_ID_PATTERN, imageEtag } from '../images/manifest';
 import type { Catalog } from './catalog';
+import { planReply } from './range-reply';
 
 export const IMAGE_PATH_PREFIX = '/images/';
 
 const IMAGE_PATH = /^\/images\/([^/]+)\/([^/]+)$/;
-const DIGEST_FILE = /^([0-9a-f]{64})\.img$/;
+const DIGEST_FILE = /^([0-9a-f]{64})\.(img|chunks)$/;
 
 /** Headers a browser needs to use the image from another origin (e.g. a lab on a CDN). */
 const CORS_HEADERS: Record<string, string> = {
@@ -31,6 +34,35 @@ const CORS_HEADERS: Record<string, string> = {
   'Access-Control-Max-Age': '86400',
   'Timing-Allow-Origin': '*',
 };
+
+/** Headers of every successful reply of a content-addressed resource. */
+function setImmutableHeaders(res: ServerResponse, etag: string): void {
+  for (const [name, value] of Object.entries(CORS_HEADERS)) res.setHeader(name, value);
+  res.setHeader('ETag', etag);
+  res.setHeader('Content-Type', 'application/octet-stream');
+  // no-transform: proxies must not compress, or byte ranges would no longer address the bytes.
+  res.setHeader('Cache-Control', 'public, max-age=31536000, immutable, no-transform');
+}
+
+/** Serves bytes held in memory (already verified) with the same range semantics as the images. */
+function serveBytes(req: IncomingMessage, res: ServerResponse, bytes: Buffer, etag: string): void {
+  const plan = planReply(req.headers, bytes.length, etag);
+  if (plan.status === 412) return plainReply(res, 412, 'Precondition failed: the content changed (its ETag differs).');
+  if (plan.status === 416)
+    return plainReply(res, 416, `Range not satisfiable: the file is ${bytes.length} bytes.`, { 'Content-Range': plan.contentRange });
+  setImmutableHeaders(res, etag);
+  if (plan.status === 304) {
+    res.writeHead(304);
+    res.end();
+    return;
+  }
+  res.writeHead(plan.status, {
+    'Accept-Ranges': 'bytes',
+    'Content-Length': plan.endBytes - plan.startBytes,
+    ...(plan.contentRange ? { 'Content-Range': plan.contentRange } : {}),
+  });
+  res.end(req.method === 'HEAD' ? undefined : bytes.subarray(plan.startBytes, plan.endBytes));
+}
 
 function plainReply(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, {
@@ -43,7 +75,10 @@ function plainReply(res: ServerResponse, status: number, message: string, header
   res.end(message);
 }
 
-type Resolved = { kind: 'image'; diskPath: string; etag: string; immutable: boolean } | { kind: 'missing'; message: string };
+type Resolved =
+  | { kind: 'image'; diskPath: string; etag: string; immutable: boolean }
+  | { kind: 'chunk-table'; table: Buffer; etag: string }
+  | { kind: 'missing'; message: string };
 
 /** Maps a request path to a catalog file, or says why there is none. Never builds paths from input. */
 function resolveImage(rawPath: string, catalog: Catalog): Resolved {
@@ -56,13 +91,14 @@ function resolveImage(rawPath: string, catalog: Catalog): Resolved {
   if (!entry) return { kind: 'missing', message: `No image "${id}" in the catalog. GET /api/images lists them.` };
   const etag = imageEtag(entry.manifest);
   if (file === 'disk.img') return { kind: 'image', diskPath: entry.diskPath, etag, immutable: false };
-  const digest = DIGEST_FILE.exec(file)?.[1];
+  const [, digest, extension] = DIGEST_FILE.exec(file) ?? [];
   if (digest === undefined) return { kind: 'missing', message: 'Not found.' };
   if (digest !== entry.manifest.sha256)
     return {
       kind: 'missing',
       message: `Image "${id}" no longer has content ${digest}; its current digest is ${entry.manifest.sha256}.`,
     };
+  if (extension === 'chunks') return { kind: 'chunk-table', table: entry.chunkTable, etag: chunkTableEtag(entry.manifest) };
   return { kind: 'image', diskPath: entry.diskPath, etag, immutable: true };
 }
 
@@ -80,6 +116,11 @@ export function serveImage(req: IncomingMessage, res: ServerResponse, catalog: C
   const resolved = resolveImage(rawPath, catalog);
   if (resolved.kind === 'missing') {
     plainReply(res, 404, resolved.message);
+    return;
+  }
+
+  if (resolved.kind === 'chunk-table') {
+    serveBytes(req, res, resolved.table, resolved.etag);
     return;
   }
 
