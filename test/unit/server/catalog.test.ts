@@ -1,65 +1,45 @@
-import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadCatalog } from '@/lib/server/catalog';
+import { closeCatalog, loadCatalog, type Catalog } from '@/lib/server/catalog';
+import { chunkTableOf as chunkTableOfChunks, manifestFor as manifestOfChunks, sha256Hex, writeImageFolder } from '../../support/catalog-folder';
 
 const CHUNK = 4096;
 let directory: string;
+const loaded: Catalog[] = [];
 
-function sha256Hex(bytes: Buffer): string {
-  return createHash('sha256').update(bytes).digest('hex');
+/** loadCatalog, with the catalog's open disks closed after the test. */
+async function load(catalogDirectory = directory): Promise<Catalog> {
+  const catalog = await loadCatalog(catalogDirectory);
+  loaded.push(catalog);
+  return catalog;
 }
 
-/** The chunk table the obvious way: the raw sha256 of each chunk, concatenated. */
-function chunkTableOf(disk: Buffer): Buffer {
-  const digests: Buffer[] = [];
-  for (let start = 0; start < disk.length; start += CHUNK) digests.push(createHash('sha256').update(disk.subarray(start, start + CHUNK)).digest());
-  return Buffer.concat(digests);
-}
-
-function addImage(folder: string, disk: Buffer | undefined, manifest: Record<string, unknown> | string, table?: Buffer | null): void {
-  mkdirSync(path.join(directory, folder));
-  if (disk) writeFileSync(path.join(directory, folder, 'disk.img'), disk);
-  writeFileSync(path.join(directory, folder, 'manifest.json'), typeof manifest === 'string' ? manifest : JSON.stringify(manifest));
-  // null: no table at all; undefined: the disk's own table.
-  const tableBytes = table === undefined ? (disk ? chunkTableOf(disk) : undefined) : table;
-  if (tableBytes) writeFileSync(path.join(directory, folder, 'chunks.sha256'), tableBytes);
-}
-
-function manifestFor(id: string, disk: Buffer, overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    id,
-    title: `Image ${id}`,
-    description: '',
-    sizeBytes: disk.length,
-    sha256: sha256Hex(disk),
-    chunkSizeBytes: CHUNK,
-    zeroChunks: [],
-    chunkDigests: { file: 'chunks.sha256', sha256: sha256Hex(chunkTableOf(disk)) },
-    boot: { memoryMiB: 64, vgaMemoryMiB: 8, acpi: false },
-    partitions: [],
-    ...overrides,
-  };
-}
+const chunkTableOf = (disk: Buffer) => chunkTableOfChunks(disk, CHUNK);
+const manifestFor = (id: string, disk: Buffer, overrides: Record<string, unknown> = {}) => manifestOfChunks(id, disk, CHUNK, overrides);
+const addImage = (folder: string, disk: Buffer | undefined, manifest: Record<string, unknown> | string, table?: Buffer | null) =>
+  writeImageFolder(directory, folder, disk, manifest, { chunkSizeBytes: CHUNK, table });
 
 beforeEach(() => {
   directory = mkdtempSync(path.join(tmpdir(), 'leaflab-catalog-'));
 });
-afterEach(() => rmSync(directory, { recursive: true, force: true }));
+afterEach(async () => {
+  await Promise.all(loaded.splice(0).map(closeCatalog));
+  rmSync(directory, { recursive: true, force: true });
+});
 
 describe('loadCatalog', () => {
   it('serves a folder whose manifest, disk and chunk table agree, with its URLs', async () => {
     const disk = Buffer.alloc(8192, 7);
     addImage('good', disk, manifestFor('good', disk));
-    const catalog = await loadCatalog(directory);
+    const catalog = await load();
     expect(catalog.problems).toEqual([]);
     const entry = catalog.entries.get('good');
     expect(entry?.published.url).toBe(`/images/good/${entry?.manifest.sha256}.img`);
     expect(entry?.published.chunkDigestsUrl).toBe(`/images/good/${entry?.manifest.sha256}.chunks`);
-    expect(entry?.diskPath).toBe(path.join(directory, 'good', 'disk.img'));
-    expect(entry?.chunkTable.equals(chunkTableOf(disk))).toBe(true);
+    expect(entry?.disk.chunkTable.equals(chunkTableOf(disk))).toBe(true);
+    expect(entry?.disk.identity.sizeBytes).toBe(8192);
   });
 
   it('lists, with the reason, every folder it refuses to serve', async () => {
@@ -71,7 +51,7 @@ describe('loadCatalog', () => {
     addImage('wrong-id', disk, manifestFor('other-id', disk));
     addImage('bad-field', disk, manifestFor('bad-field', disk, { sizeBytes: 100 }));
 
-    const catalog = await loadCatalog(directory);
+    const catalog = await load();
     expect(catalog.entries.size).toBe(0);
     const reasons = Object.fromEntries(catalog.problems.map((p) => [p.folder, p.message]));
     expect(reasons['not-json']).toMatch(/cannot read .*manifest.json/);
@@ -92,7 +72,7 @@ describe('loadCatalog', () => {
     // A manifest that names the swapped table consistently: the table then disagrees with the disk.
     addImage('table-not-of-disk', disk, manifestFor('table-not-of-disk', disk, { chunkDigests: { file: 'chunks.sha256', sha256: sha256Hex(swapped) } }), swapped);
 
-    const catalog = await loadCatalog(directory);
+    const catalog = await load();
     expect(catalog.entries.size).toBe(0);
     const reasons = Object.fromEntries(catalog.problems.map((p) => [p.folder, p.message]));
     expect(reasons['no-table']).toMatch(/chunk table .*no-table\/chunks.sha256 is missing/);
@@ -105,7 +85,7 @@ describe('loadCatalog', () => {
     const disk = Buffer.concat([Buffer.alloc(CHUNK, 1), Buffer.alloc(CHUNK), Buffer.alloc(CHUNK, 2)]);
     addImage('true-zeros', disk, manifestFor('true-zeros', disk, { zeroChunks: [[1, 1]] }));
     addImage('false-zeros', disk, manifestFor('false-zeros', disk, { zeroChunks: [[1, 2]] }));
-    const catalog = await loadCatalog(directory);
+    const catalog = await load();
     expect([...catalog.entries.keys()]).toEqual(['true-zeros']);
     expect(catalog.problems).toEqual([{ folder: 'false-zeros', message: expect.stringMatching(/lists chunk 2 as all-zero, but it holds data/) }]);
   });
@@ -116,7 +96,7 @@ describe('loadCatalog', () => {
     addImage('no-disk', undefined, manifestFor('no-disk', disk));
     mkdirSync(path.join(directory, 'empty'));
     addImage('no-table', disk, manifestFor('no-table', disk), null);
-    const catalog = await loadCatalog(directory);
+    const catalog = await load();
     expect(catalog.problems).toHaveLength(4);
     for (const problem of catalog.problems) {
       expect(problem.message).not.toContain(directory);
@@ -125,7 +105,7 @@ describe('loadCatalog', () => {
   });
 
   it('is empty, not an error, when the catalog folder does not exist yet', async () => {
-    const catalog = await loadCatalog(path.join(directory, 'missing'));
+    const catalog = await load(path.join(directory, 'missing'));
     expect(catalog.entries.size).toBe(0);
     expect(catalog.problems).toEqual([]);
   });
