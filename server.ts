@@ -11,7 +11,8 @@
  */
 import { createServer } from 'node:http';
 import next from 'next';
-import { imageBaseUrl, loadCatalog, type Catalog } from './lib/server/catalog';
+import { imageBaseUrl } from './lib/server/catalog';
+import { catalogService } from './lib/server/catalog-service';
 import { IMAGE_PATH_PREFIX, serveImage } from './lib/server/image-request';
 
 const dev = process.argv.includes('--dev');
@@ -22,17 +23,6 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(2);
 }
 
-// The catalog is re-read at most once a second, so a rebuilt image is picked up without a
-// restart while a boot's hundreds of range requests do not each re-read the folder.
-let cachedCatalog: { loadedAtMs: number; catalog: Promise<Catalog> } | undefined;
-function currentCatalog(): Promise<Catalog> {
-  const nowMs = Date.now();
-  if (!cachedCatalog || nowMs - cachedCatalog.loadedAtMs > 1000) {
-    cachedCatalog = { loadedAtMs: nowMs, catalog: loadCatalog() };
-  }
-  return cachedCatalog.catalog;
-}
-
 try {
   imageBaseUrl(); // a malformed LEAFLAB_IMAGE_BASE_URL stops the server here, not on a page
 } catch (error) {
@@ -40,21 +30,27 @@ try {
   process.exit(2);
 }
 
+// Every disk of the catalog is hashed once, here, before the server listens (it logs how long
+// that took); the image server and Next's pages share this one service (lib/server/catalog-service.ts).
+const catalog = catalogService();
 const app = next({ dev, port, ...(host ? { hostname: host } : {}) });
 const handleWithNext = app.getRequestHandler();
-await app.prepare();
+await Promise.all([app.prepare(), catalog.ready()]);
 
 const server = createServer((req, res) => {
   if ((req.url ?? '').startsWith(IMAGE_PATH_PREFIX)) {
-    currentCatalog()
-      .then((catalog) => serveImage(req, res, catalog))
-      .catch((error: Error) => {
-        res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
-        res.end(`Cannot read the image catalog: ${error.message}`);
-      });
+    void serveImage(req, res, catalog);
     return;
   }
-  void handleWithNext(req, res);
+  handleWithNext(req, res).catch((error: Error) => {
+    console.error(`Next could not answer ${req.method} ${req.url}: ${error.stack ?? error.message}`);
+    if (!res.headersSent) {
+      res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('Internal error');
+    } else {
+      res.destroy();
+    }
+  });
 });
 
 server.listen(port, host, () => {

@@ -1,7 +1,7 @@
 import Link from 'next/link';
 import { formatBytes } from '@/lib/format';
 import { nonZeroBytes } from '@/lib/images/manifest';
-import { loadCatalog } from '@/lib/server/catalog';
+import { verifiedCatalog } from '@/lib/server/catalog-service';
 import { listImageRecipes } from '@/lib/server/image-recipes';
 import { CatalogWorkspaces } from './components/catalog-workspaces';
 import { Notice } from './components/notice';
@@ -9,7 +9,7 @@ import { Notice } from './components/notice';
 export const dynamic = 'force-dynamic';
 
 export default async function CatalogPage() {
-  const [catalog, recipes] = await Promise.all([loadCatalog(), listImageRecipes()]);
+  const [catalog, recipes] = await Promise.all([verifiedCatalog(), listImageRecipes()]);
   const images = [...catalog.entries.values()].map((entry) => entry.published);
   const unbuilt = recipes.filter((recipe) => !catalog.entries.has(recipe.id) && !catalog.problems.some((p) => p.folder === recipe.id));
 
@@ -18,7 +18,7 @@ export default async function CatalogPage() {
       {images.length === 0 && (
         <Notice title="No images built yet">
           <p>
-            The catalog folder <code>{catalog.directory}</code> holds no usable image. Build the default one with{' '}
+            The catalog folder <code>{catalog.shownDirectory}</code> holds no usable image. Build the default one with{' '}
             <code>npm run image</code> (or simply <code>npm start</code>, which builds what is missing).
           </p>
         </Notice>

@@ -4,6 +4,7 @@
 #   catalog/debian-lab/disk.img       raw MBR disk: p1 FAT16 (syslinux, kernel, the project's
 #                                     initramfs), p2 ext4 root (2 GiB disk, >= 1 GiB free)
 #   catalog/debian-lab/manifest.json  what the app serves
+#   catalog/debian-lab/chunks.sha256  every chunk's sha256, named by the manifest
 #
 # No i386 program runs on the host and nothing is mounted:
 #   1. host: apt resolves the package set (private i386 lists) and downloads it (verified);

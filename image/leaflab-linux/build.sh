@@ -4,6 +4,7 @@
 #   catalog/leaflab-linux/disk.img       raw MBR disk: p1 FAT16 (syslinux, kernel, initramfs),
 #                                        p2 ext4 root (BusyBox)
 #   catalog/leaflab-linux/manifest.json  what the app serves (sha256, zero chunks…)
+#   catalog/leaflab-linux/chunks.sha256  every chunk's sha256, named by the manifest
 #   catalog/leaflab-linux/.build-key     hash of every input, for the reuse check
 #
 # Usage: bash image/build.sh leaflab-linux [--force] [--update] [--out DIR]

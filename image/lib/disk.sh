@@ -69,9 +69,9 @@ SFDISK
   dd if="$p2" of="$out" bs=1M seek=$((p2_start * 512)) oflag=seek_bytes conv=notrunc,sparse status=none
 }
 
-# publish_image DISK OUT-DIR KEY RECIPE-JSON [FACTS-JSON]: moves the disk into place, writes manifest.json
-# (the facts come from the recipe's image.json, the disk itself and M_* variables), then the
-# build key. A half-written output never looks current: the key goes first and comes back last.
+# publish_image DISK OUT-DIR KEY RECIPE-JSON [FACTS-JSON]: moves the disk into place, writes
+# chunks.sha256 and manifest.json (the facts come from the recipe's image.json, the disk itself
+# and M_* variables), then the build key. A half-written output never looks current: the key goes first and comes back last.
 publish_image() {
   local disk=$1 out=$2 key=$3 recipe=$4 facts=${5:-}
   mkdir -p "$out"
@@ -81,17 +81,19 @@ publish_image() {
   echo "$key" >"$out/.build-key"
 }
 
-# up_to_date OUT-DIR KEY: true when OUT-DIR holds a build with this key whose disk still
-# hashes to its manifest.
+# up_to_date OUT-DIR KEY: true when OUT-DIR holds a build with this key whose disk and chunk
+# table still hash to its manifest.
 up_to_date() {
-  local out=$1 key=$2 want
-  [ -f "$out/disk.img" ] && [ -f "$out/manifest.json" ] && [ -f "$out/.build-key" ] || return 1
+  local out=$1 key=$2 want want_table
+  [ -f "$out/disk.img" ] && [ -f "$out/manifest.json" ] && [ -f "$out/chunks.sha256" ] && [ -f "$out/.build-key" ] || return 1
   [ "$(cat "$out/.build-key")" = "$key" ] || return 1
   want=$(node -p "require(process.argv[1]).sha256" "$out/manifest.json")
-  if [ "$(sha256sum "$out/disk.img" | cut -d' ' -f1)" = "$want" ]; then
+  want_table=$(node -p "require(process.argv[1]).chunkDigests?.sha256" "$out/manifest.json")
+  if [ "$(sha256sum "$out/disk.img" | cut -d' ' -f1)" = "$want" ] &&
+     [ "$(sha256sum "$out/chunks.sha256" | cut -d' ' -f1)" = "$want_table" ]; then
     log "up to date: reused $out/disk.img (sha256 $want); --force to rebuild"
     return 0
   fi
-  log "$out/disk.img does not match its manifest; rebuilding"
+  log "$out/disk.img or its chunk table does not match its manifest; rebuilding"
   return 1
 }

@@ -1,19 +1,22 @@
 /**
- * What a manifest says about a raw disk, read from the disk itself: its sha-256, the run-length
- * list of all-zero chunks (clients never fetch those, so a chunk is listed only if every byte of
- * it is zero) and the MBR's partitions with the filesystem each holds. Used by the image builders
- * and by `npm run image:add`; nothing in the disk is trusted (the MBR parser clips entries to it).
+ * What a manifest says about a raw disk, read from the disk itself: its sha-256, the chunk table
+ * (every chunk's sha-256), the run-length list of all-zero chunks (clients never fetch those, so
+ * a chunk is listed only if every byte of it is zero) and the MBR's partitions with the
+ * filesystem each holds. Used by the image builders and by `npm run image:add`; nothing in the
+ * disk is trusted (the MBR parser clips entries to it).
  */
-import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { parseMbr } from '../../lib/disk/mbr';
 import { SECTOR_SIZE_BYTES, type PartitionInfo } from '../../lib/images/manifest';
+import { DiskDigester } from '../../lib/server/disk-digester';
 
 export interface DiskScan {
   sizeBytes: number;
   sha256: string;
   chunkSizeBytes: number;
   zeroChunks: Array<[number, number]>;
+  /** The chunk table (catalog/<id>/chunks.sha256): the SHA-256 of every chunk. */
+  chunkTable: Buffer;
 }
 
 /** Reads the whole disk once. `onProgress` hears the bytes read so far (for multi-GiB disks). */
@@ -21,37 +24,21 @@ export function scanDisk(diskPath: string, chunkSizeBytes: number, onProgress?: 
   const fd = openSync(diskPath, 'r');
   try {
     const sizeBytes = fstatSync(fd).size;
-    const hash = createHash('sha256');
-    // Read many chunks per call: one syscall per 64 KiB chunk would dominate on a 2 GiB disk.
-    const chunksPerRead = Math.max(1, Math.floor((8 * 1024 * 1024) / chunkSizeBytes));
-    const buffer = Buffer.alloc(chunksPerRead * chunkSizeBytes);
-    const zeroChunks: Array<[number, number]> = [];
-    let chunkIndex = 0;
+    const digester = new DiskDigester(sizeBytes, chunkSizeBytes);
+    // Read 8 MiB per call: one syscall per 64 KiB chunk would dominate on a 2 GiB disk.
+    const buffer = Buffer.alloc(8 * 1024 * 1024);
     for (let offsetBytes = 0; offsetBytes < sizeBytes; ) {
       const readBytes = readSync(fd, buffer, 0, Math.min(buffer.length, sizeBytes - offsetBytes), offsetBytes);
       if (readBytes === 0) throw new Error(`${diskPath}: ended at ${offsetBytes} bytes while ${sizeBytes} were expected`);
-      hash.update(buffer.subarray(0, readBytes));
-      for (let at = 0; at < readBytes; at += chunkSizeBytes, chunkIndex += 1) {
-        if (!isAllZero(buffer.subarray(at, Math.min(at + chunkSizeBytes, readBytes)))) continue;
-        const last = zeroChunks.at(-1);
-        if (last && last[0] + last[1] === chunkIndex) last[1] += 1;
-        else zeroChunks.push([chunkIndex, 1]);
-      }
+      digester.update(buffer.subarray(0, readBytes));
       offsetBytes += readBytes;
       onProgress?.(offsetBytes);
     }
-    return { sizeBytes, sha256: hash.digest('hex'), chunkSizeBytes, zeroChunks };
+    const { sha256, zeroChunks, chunkTable } = digester.finish();
+    return { sizeBytes, sha256, chunkSizeBytes, zeroChunks, chunkTable };
   } finally {
     closeSync(fd);
   }
-}
-
-function isAllZero(bytes: Uint8Array): boolean {
-  // 8 bytes at a time where the view is aligned, then the tail.
-  const words = bytes.byteOffset % 8 === 0 ? new BigUint64Array(bytes.buffer, bytes.byteOffset, bytes.length >> 3) : undefined;
-  if (words) for (const word of words) if (word !== 0n) return false;
-  for (let i = words ? words.length << 3 : 0; i < bytes.length; i++) if (bytes[i] !== 0) return false;
-  return true;
 }
 
 function readAt(fd: number, offsetBytes: number, lengthBytes: number): Buffer {

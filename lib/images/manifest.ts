@@ -1,3 +1,5 @@
+import { CHUNK_TABLE_FILE } from './chunk-table';
+
 /**
  * The image manifest: what the catalog knows about one root image. It is written by the
  * image builder beside the raw disk (catalog/<id>/manifest.json) and read by the server,
@@ -11,6 +13,13 @@ const SHA256_PATTERN = /^[0-9a-f]{64}$/;
 
 /** v86 reads disks in 256-byte units and IDE sectors are 512 bytes. */
 export const SECTOR_SIZE_BYTES = 512;
+
+/** Names the image's chunk table: always the file chunks.sha256 beside the disk, and its digest. */
+export interface ChunkDigestsRef {
+  file: typeof CHUNK_TABLE_FILE;
+  /** Lower-case hex SHA-256 of the table file. */
+  sha256: string;
+}
 
 export interface BootSettings {
   /** Guest RAM. */
@@ -46,6 +55,8 @@ export interface ImageManifest {
   chunkSizeBytes: number;
   /** Run-length list `[firstChunkIndex, chunkCount]` of chunks that hold only zeros. */
   zeroChunks: Array<[number, number]>;
+  /** The chunk table beside the disk (see chunk-table.ts) and the SHA-256 of that file, which vouches for every chunk. */
+  chunkDigests: ChunkDigestsRef;
   boot: BootSettings;
   partitions: PartitionInfo[];
   /** What is inside, one short line each, for the catalog page (optional in hand-written manifests). */
@@ -66,6 +77,11 @@ export interface PublishedImage extends ImageManifest {
   latestUrl: string;
   /** The strong ETag every reply from `url` carries, when the lab knows it (its own server). */
   etag?: string;
+  /**
+   * Where clients read the chunk table (verify it against `chunkDigests.sha256`): the lab
+   * server's `/images/<id>/<sha256>.chunks`, or `<base>/<id>/chunks.sha256` on another host.
+   */
+  chunkDigestsUrl: string;
 }
 
 export class ManifestError extends Error {
@@ -92,7 +108,7 @@ export function parseManifest(value: unknown, source: string): ImageManifest {
     throw new ManifestError(source, problem);
   };
   if (!isRecord(value)) return fail('expected a JSON object');
-  const { id, title, description, sizeBytes, sha256, chunkSizeBytes, zeroChunks, boot, partitions, contents } =
+  const { id, title, description, sizeBytes, sha256, chunkSizeBytes, zeroChunks, chunkDigests, boot, partitions, contents } =
     value;
 
   if (typeof id !== 'string' || !IMAGE_ID_PATTERN.test(id))
@@ -116,6 +132,9 @@ export function parseManifest(value: unknown, source: string): ImageManifest {
     if (first + count > chunkCount) fail(`"zeroChunks" run [${first}, ${count}] lies past the last chunk ${chunkCount - 1}`);
     runs.push([first, count]);
   }
+
+  if (!isRecord(chunkDigests) || chunkDigests.file !== CHUNK_TABLE_FILE || typeof chunkDigests.sha256 !== 'string' || !SHA256_PATTERN.test(chunkDigests.sha256))
+    fail(`"chunkDigests" must be { "file": "${CHUNK_TABLE_FILE}", "sha256": "<64 lower-case hex digits: sha256sum of that file>" }`);
 
   if (!isRecord(boot)) return fail('"boot" must be an object');
   const { memoryMiB, vgaMemoryMiB, acpi } = boot;
@@ -156,6 +175,7 @@ export function parseManifest(value: unknown, source: string): ImageManifest {
     sha256: sha256 as string,
     chunkSizeBytes: chunkSizeBytes as number,
     zeroChunks: runs,
+    chunkDigests: { file: CHUNK_TABLE_FILE, sha256: (chunkDigests as { sha256: string }).sha256 },
     boot: { memoryMiB: memoryMiB as number, vgaMemoryMiB: vgaMemoryMiB as number, acpi: acpi as boolean },
     partitions: parsedPartitions,
     ...(contents !== undefined ? { contents: (contents as string[]).map((line) => line.trim()) } : {}),
@@ -177,16 +197,30 @@ export function imageEtag(manifest: Pick<ImageManifest, 'sha256'>): string {
   return `"sha256-${manifest.sha256}"`;
 }
 
+/** The strong validator of the image's chunk table, derived from the table's own digest. */
+export function chunkTableEtag(manifest: Pick<ImageManifest, 'chunkDigests'>): string {
+  return `"sha256-${manifest.chunkDigests.sha256}"`;
+}
+
 /**
  * Where an image is published. By default the lab server itself serves it (see
  * lib/server/image-request.ts) and its validator is known. With `imageBaseUrl`, another static
- * host serves the catalog folder as it is (`<base>/<id>/disk.img`); its ETag is not known in
- * advance, so clients pin the first one they see.
+ * host serves the catalog folder as it is (`<base>/<id>/disk.img`, `<base>/<id>/chunks.sha256`);
+ * its ETag is not known in advance, so clients pin the first one they see.
  */
 export function publishImage(manifest: ImageManifest, imageBaseUrl?: string): PublishedImage {
   const latestUrl = `/images/${manifest.id}/disk.img`;
-  if (imageBaseUrl) return { ...manifest, url: `${imageBaseUrl.replace(/\/+$/, '')}/${manifest.id}/disk.img`, latestUrl };
-  return { ...manifest, url: `/images/${manifest.id}/${manifest.sha256}.img`, latestUrl, etag: imageEtag(manifest) };
+  if (imageBaseUrl) {
+    const folderUrl = `${imageBaseUrl.replace(/\/+$/, '')}/${manifest.id}`;
+    return { ...manifest, url: `${folderUrl}/disk.img`, latestUrl, chunkDigestsUrl: `${folderUrl}/${CHUNK_TABLE_FILE}` };
+  }
+  return {
+    ...manifest,
+    url: `/images/${manifest.id}/${manifest.sha256}.img`,
+    latestUrl,
+    etag: imageEtag(manifest),
+    chunkDigestsUrl: `/images/${manifest.id}/${manifest.sha256}.chunks`,
+  };
 }
 
 /** Checks LEAFLAB_IMAGE_BASE_URL-style input: an absolute http(s) URL, or nothing. */

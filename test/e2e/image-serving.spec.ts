@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { DEFAULT_IMAGE_ID, defaultManifest } from './support/default-image';
 
@@ -98,6 +100,28 @@ test('cross-origin clients can read the range headers (CORS)', async ({ request 
   const preflight = await request.fetch(latestUrl, { method: 'OPTIONS' });
   expect(preflight.status()).toBe(204);
   expect(preflight.headers()['access-control-allow-headers']).toContain('Range');
+});
+
+test('the chunk table is served from the verified copy: immutable, its own ETag, with ranges', async ({ request }) => {
+  const chunkTableUrl = `/images/${DEFAULT_IMAGE_ID}/${manifest.sha256}.chunks`;
+  const table = readFileSync(path.join(process.cwd(), 'catalog', DEFAULT_IMAGE_ID, 'chunks.sha256'));
+  const tableEtag = `"sha256-${manifest.chunkDigests.sha256}"`;
+  const whole = await request.get(chunkTableUrl);
+  expect(whole.status()).toBe(200);
+  expect(Buffer.compare(await whole.body(), table)).toBe(0);
+  expect(whole.headers()['etag']).toBe(tableEtag);
+  expect(whole.headers()['cache-control']).toContain('immutable');
+  expect(whole.headers()['content-length']).toBe(String(table.length));
+  expect(whole.headers()['access-control-allow-origin']).toBe('*');
+
+  const second = await request.get(chunkTableUrl, { headers: { Range: 'bytes=32-63', 'If-Range': tableEtag } });
+  expect(second.status()).toBe(206);
+  expect(second.headers()['content-range']).toBe(`bytes 32-63/${table.length}`);
+  expect(Buffer.compare(await second.body(), table.subarray(32, 64))).toBe(0);
+  expect((await request.head(chunkTableUrl)).headers()['content-length']).toBe(String(table.length));
+  expect((await request.get(chunkTableUrl, { headers: { 'If-None-Match': tableEtag } })).status()).toBe(304);
+  expect((await request.get(chunkTableUrl, { headers: { Range: `bytes=${table.length}-` } })).status()).toBe(416);
+  expect((await request.get(`/images/${DEFAULT_IMAGE_ID}/${'0'.repeat(64)}.chunks`)).status()).toBe(404);
 });
 
 test('unknown ids give 404', async ({ request }) => {

@@ -5,7 +5,7 @@ import type { Metadata } from 'next';
 import { DISK_MODES, isDiskMode, type DiskMode } from '@/lib/lab/disk-backends';
 import { parseShareParams } from '@/lib/lab/share-link';
 import { DEFAULT_WORKSPACE_NAME, workspaceNameProblem } from '@/lib/workspaces/workspace-name';
-import { loadCatalog } from '@/lib/server/catalog';
+import { verifiedCatalog } from '@/lib/server/catalog-service';
 import { Notice } from '@/app/components/notice';
 import { LabView } from './lab-view';
 
@@ -77,7 +77,7 @@ export default async function LabPage({ params, searchParams }: { params: Params
       </Notice>
     );
   }
-  const catalog = await loadCatalog();
+  const catalog = await verifiedCatalog();
   const entry = catalog.entries.get(imageId);
 
   if (!entry) {

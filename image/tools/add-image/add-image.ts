@@ -3,7 +3,7 @@
  *                          [--free-mib N] [--acpi on|off]`
  *
  * Adds a disk to the catalog in one command, writing the manifest a user would otherwise write
- * by hand (size, sha-256, zero chunks, partitions from the MBR). FILE may be
+ * by hand (size, sha-256, zero chunks, partitions from the MBR) and the chunk table beside it. FILE may be
  *   - a raw disk image (a whole number of 512-byte sectors, bootable: 0x55AA in sector 0);
  *   - a qcow2 or single-file VMDK disk, converted to raw with qemu-img;
  *   - a root filesystem tarball (`docker export` of an i386 container, plain or compressed),
@@ -19,10 +19,10 @@
 import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { BOOT_LIMITS, IMAGE_ID_PATTERN, parseManifest, SECTOR_SIZE_BYTES, zeroChunkCount, type PartitionInfo } from '../../../lib/images/manifest';
+import { BOOT_LIMITS, IMAGE_ID_PATTERN, SECTOR_SIZE_BYTES, zeroChunkCount, type PartitionInfo } from '../../../lib/images/manifest';
 import { catalogDirectory } from '../../../lib/server/catalog';
 import { readPartitions, scanDisk } from '../disk-facts';
-import { writeManifestFile } from '../write-manifest';
+import { writeImageFiles } from '../write-manifest';
 import { AddImageError } from './add-image-error';
 import { requireFreeSpace } from './free-space';
 import { detectInputFormat, idFromFileName, type InputFormat } from './input-format';
@@ -161,21 +161,20 @@ async function addImage(request: AddImageRequest): Promise<void> {
       acpi = request.acpi ?? true;
     }
 
-    console.error('image:add: hashing the disk and finding its all-zero chunks');
+    console.error('image:add: hashing the disk and its chunks and finding its all-zero chunks');
     const scan = scanDisk(diskPath, CHUNK_SIZE_BYTES);
     const { partitions } = readPartitions(diskPath);
     const partitionSummary = describePartitions(partitions);
-    const manifest = {
+    const fields = {
       id: request.id,
       title: request.title,
       description: request.description ?? `Added with npm run image:add from ${fileName}.`,
-      ...scan,
       boot: { memoryMiB: request.memoryMiB, vgaMemoryMiB: 8, acpi },
       partitions,
       contents: partitionSummary && format !== 'tar' && format !== 'compressed' ? [...contents, partitionSummary] : contents,
     };
-    parseManifest(manifest, `${request.id}/manifest.json`); // what the server will check
-    writeManifestFile(path.join(staging, 'manifest.json'), manifest);
+    // Checked as the server will check it, then written with its chunk table (chunks.sha256).
+    writeImageFiles(staging, fields, scan, `${request.id}/manifest.json`);
     try {
       renameSync(staging, target);
     } catch (error) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { imageEtag, ManifestError, nonZeroBytes, parseImageBaseUrl, parseManifest, publishImage, zeroChunkCount } from '@/lib/images/manifest';
+import { chunkTableEtag, imageEtag, ManifestError, nonZeroBytes, parseImageBaseUrl, parseManifest, publishImage, zeroChunkCount } from '@/lib/images/manifest';
 
 const valid = {
   id: 'leaflab-linux',
@@ -9,6 +9,7 @@ const valid = {
   sha256: 'a'.repeat(64),
   chunkSizeBytes: 65536,
   zeroChunks: [[10, 5]],
+  chunkDigests: { file: 'chunks.sha256', sha256: 'c'.repeat(64) },
   boot: { memoryMiB: 128, vgaMemoryMiB: 8, acpi: true },
   partitions: [{ index: 1, type: 'FAT16', startSector: 2048, sectorCount: 32768, label: 'boot' }],
   build: { anything: 'extra fields are ignored' },
@@ -37,6 +38,10 @@ describe('parseManifest', () => {
     ['a chunk size that is no power of two', { ...valid, chunkSizeBytes: 3000 }, /chunkSizeBytes/],
     ['a zero run past the end', { ...valid, zeroChunks: [[2047, 2]] }, /past the last chunk/],
     ['an empty zero run', { ...valid, zeroChunks: [[1, 0]] }, /count > 0/],
+    ['no chunk table', { ...valid, chunkDigests: undefined }, /"chunkDigests"/],
+    ['a chunk table under another name', { ...valid, chunkDigests: { file: '../disk.img', sha256: 'c'.repeat(64) } }, /"chunkDigests"/],
+    ['a chunk table without its digest', { ...valid, chunkDigests: { file: 'chunks.sha256' } }, /"chunkDigests"/],
+    ['an upper-case chunk table digest', { ...valid, chunkDigests: { file: 'chunks.sha256', sha256: 'C'.repeat(64) } }, /"chunkDigests"/],
     ['missing boot settings', { ...valid, boot: undefined }, /"boot"/],
     ['absurd memory', { ...valid, boot: { ...valid.boot, memoryMiB: 1e9 } }, /memoryMiB/],
     ['contents that are not a list', { ...valid, contents: 'bash' }, /"contents"/],
@@ -48,6 +53,11 @@ describe('parseManifest', () => {
     expect(() => parseManifest(input, 'catalog/x/manifest.json')).toThrow(ManifestError);
     expect(() => parseManifest(input, 'catalog/x/manifest.json')).toThrow(message);
     expect(() => parseManifest(input, 'catalog/x/manifest.json')).toThrow(/catalog\/x\/manifest.json/);
+  });
+
+  it('keeps only the known fields of the chunk table reference', () => {
+    const parsed = parseManifest({ ...valid, chunkDigests: { ...valid.chunkDigests, extra: 1 } }, 'test');
+    expect(parsed.chunkDigests).toEqual({ file: 'chunks.sha256', sha256: 'c'.repeat(64) });
   });
 
   it('accepts the last chunk in a zero run', () => {
@@ -67,11 +77,17 @@ describe('image identity and publishing', () => {
     expect(published.url).toBe(`/images/leaflab-linux/${'a'.repeat(64)}.img`);
     expect(published.latestUrl).toBe('/images/leaflab-linux/disk.img');
     expect(published.etag).toBe(`"sha256-${'a'.repeat(64)}"`);
+    expect(published.chunkDigestsUrl).toBe(`/images/leaflab-linux/${'a'.repeat(64)}.chunks`);
+  });
+
+  it("derives the chunk table's strong ETag from the table's own digest", () => {
+    expect(chunkTableEtag(manifest)).toBe(`"sha256-${'c'.repeat(64)}"`);
   });
 
   it('publishes on another static host as the catalog folder, without promising its ETag', () => {
     const published = publishImage(manifest, 'http://127.0.0.1:8080/catalog/');
     expect(published.url).toBe('http://127.0.0.1:8080/catalog/leaflab-linux/disk.img');
+    expect(published.chunkDigestsUrl).toBe('http://127.0.0.1:8080/catalog/leaflab-linux/chunks.sha256');
     expect(published.etag).toBeUndefined();
   });
 });
