@@ -43,7 +43,12 @@ export class EtagPin {
       this.expected = etag;
       return undefined;
     }
-    if (etag === this.expected) return undefined;
+    return this.changeProblem(url, etag);
+  }
+
+  /** A problem description if a validator was pinned and `etag` is another one; never pins. */
+  changeProblem(url: string, etag: string): string | undefined {
+    if (this.expected === undefined || etag === this.expected) return undefined;
     return (
       `The image at ${url} changed: the server sends ETag ${etag}, but ${this.expected} was promised. ` +
       'Reload the page to get the current manifest; bytes of two different images are never mixed.'
@@ -96,6 +101,11 @@ export async function fetchValidatedRange(request: RangeRequest): Promise<Uint8A
   };
 
   if (response.status === 200) {
+    // A cache revalidating with If-Range gets the whole file when the validator changed: then
+    // the change is the news, not the 200.
+    const etagOfWhole = response.headers.get('etag');
+    const changed = etagOfWhole === null ? undefined : request.etag.changeProblem(url, etagOfWhole);
+    if (changed !== undefined) reject('etag-changed', changed);
     reject(
       'not-partial',
       `${url} answered 200 OK (the whole file) to a request for ${asked}. The server or a proxy ` +

@@ -188,6 +188,17 @@ describe('RangeSource against a real HTTP server', () => {
     expect(reader.counters.chunksCached).toBe(0);
   });
 
+  it('reports a 200 under another ETag as the image having changed (an If-Range revalidation failed)', async () => {
+    const reader = source();
+    server.misbehave('full-200-other-etag');
+    const error = await failure(reader.read(0, 512));
+    expect(error.kind).toBe('etag-changed');
+    expect(error.message).toContain('"sha256-other"');
+    // Without a pinned validator (another host, nothing read yet), a 200 is just a 200.
+    server.misbehave('full-200-other-etag');
+    expect((await failure(source({ etag: undefined }).read(0, 512))).kind).toBe('not-partial');
+  });
+
   it('rejects a reply with another Content-Range than asked for', async () => {
     const reader = source();
     server.misbehave('wrong-range');

@@ -16,6 +16,8 @@ export type Misbehaviour =
   | 'status-503'
   | 'status-404'
   | 'full-200'
+  /** The whole file under another ETag: what a cache revalidating with If-Range gets after the image changed. */
+  | 'full-200-other-etag'
   | 'wrong-range'
   | 'no-content-range'
   | 'other-etag'
@@ -136,6 +138,8 @@ export async function startRangeServer(image: Uint8Array, etag = '"sha256-test"'
         return send(404, { 'Content-Range': undefined }, Buffer.from('gone'));
       case 'full-200':
         return send(200, { 'Content-Range': undefined }, Buffer.from(image));
+      case 'full-200-other-etag':
+        return send(200, { 'Content-Range': undefined, ETag: '"sha256-other"' }, Buffer.from(image));
       case 'wrong-range':
         return send(206, { 'Content-Range': `bytes ${start + 512}-${end + 512}/${image.length}` });
       case 'no-content-range':
