@@ -1,6 +1,8 @@
 /** The disk engine: a union block device (leaf in IndexedDB over a root served by HTTP Range) for v86. */
 export { RangeSource, RangeSourceError, RANGE_SOURCE_DEFAULTS } from './range-source';
-export type { RangeSourceConfig, RangeSourceErrorKind } from './range-source';
+export type { RangeSourceConfig, RangeSourceCounters, RangeSourceErrorKind } from './range-source';
+export { ChunkDigestTable } from './chunk-digest-table';
+export type { ChunkTableLocation } from './chunk-digest-table';
 export { MemoryRootSource, emptyRootCounters } from './root-source';
 export type { RootSource, RootSourceCounters, RootLayer } from './root-source';
 export { LruByteCache } from './lru-cache';

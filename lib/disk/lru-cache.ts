@@ -35,6 +35,11 @@ export class LruByteCache<K> {
     return value;
   }
 
+  /** Returns the value without marking it used: for readers that must not change what is evicted next. */
+  peek(key: K): Uint8Array | undefined {
+    return this.entries.get(key);
+  }
+
   /**
    * Stores `value` (the caller hands over ownership: no copy). A value larger than the whole
    * budget is not cached at all, since keeping it would break the budget.

@@ -1,14 +1,24 @@
 /**
- * Reads the read-only root image over HTTP Range requests, one fixed-size chunk at a time.
+ * The chunk reader of the read-only root image: fixed-size chunks over HTTP Range, each
+ * verified against the image's chunk table before it is cached or returned.
  *
  * Shape borrowed from sql.js-httpvfs's lazyFile: a typed config with documented defaults, a
- * chunk cache, readahead decided in one small method, counters kept on the reader. What it
- * adds: every reply is validated before a byte of it is used (design invariant 4), because a
- * wrong byte here silently corrupts the guest's file system.
+ * chunk cache, readahead decided in one small place, counters kept on the reader. What it
+ * adds: every reply is validated before a byte of it is used (range-fetch.ts), and every
+ * chunk must hash to its entry in the manifest-named chunk table (chunk-digest-table.ts),
+ * because a wrong byte here silently corrupts the guest's file system (design invariant 4).
  */
+import { fetchChunkDigestTable } from './chunk-digest-fetch';
+import type { ChunkDigestTable, ChunkTableLocation } from './chunk-digest-table';
+import { withRetries, type RetryPolicy } from './fetch-retry';
 import { LruByteCache } from './lru-cache';
+import { EtagPin, emptyTrafficCounters, fetchValidatedRange, type TrafficCounters } from './range-fetch';
+import { abortedError, RangeSourceError } from './range-source-error';
+import { ReadaheadWindow } from './readahead';
 import { assertByteRange, type RootLayer, type RootSource, type RootSourceCounters } from './root-source';
 import { ZeroChunkRuns } from './zero-chunks';
+
+export { RangeSourceError, type RangeSourceErrorKind } from './range-source-error';
 
 export interface RangeSourceConfig {
   /** Where the raw image is served (ideally a digest-named, immutable URL). */
@@ -22,20 +32,27 @@ export interface RangeSourceConfig {
    * error all the same.
    */
   etag?: string | undefined;
-  /** Fetch and cache unit; must match the manifest's zero-chunk granularity. Default 64 KiB. */
+  /**
+   * The image's chunk table (the sha-256 of every chunk) and the table's own sha-256 from the
+   * manifest. It is fetched before the first chunk is handed out; no chunk is used unverified.
+   */
+  chunkDigests: ChunkTableLocation;
+  /** Fetch and cache unit; must match the manifest's zero-chunk and chunk-table granularity. Default 64 KiB. */
   chunkSizeBytes?: number;
   /** Run-length list `[firstChunkIndex, chunkCount]` of all-zero chunks; never fetched. Default []. */
   zeroChunks?: ReadonlyArray<readonly [number, number]>;
   /**
-   * Upper bound of the readahead window, in chunks. The window starts at 1 chunk, doubles on
-   * every fetch that continues a sequential scan, and drops back to 1 on a random access.
-   * Default 16 (1 MiB with 64 KiB chunks): large enough to amortise request latency while
-   * booting, small enough not to waste bandwidth on a misprediction.
+   * Upper bound of the readahead window, in chunks (see ReadaheadWindow). Default 16 (1 MiB
+   * with 64 KiB chunks): large enough to amortise request latency while booting, small enough
+   * not to waste bandwidth on a misprediction.
    */
   maxReadaheadChunks?: number;
   /** Byte budget of the LRU chunk cache. Default 32 MiB. */
   cacheBudgetBytes?: number;
-  /** Retries after a network error or a 5xx (4xx and validation errors are never retried). Default 4. */
+  /**
+   * Retries after a network error, a 5xx or altered bytes (other 4xx and validation errors
+   * are never retried). Default 4.
+   */
   maxRetries?: number;
   /** First retry delay; doubles per retry (250, 500, 1000, 2000 ms by default). Default 250. */
   retryBaseDelayMs?: number;
@@ -51,38 +68,21 @@ export const RANGE_SOURCE_DEFAULTS = {
   retryBaseDelayMs: 250,
 } as const;
 
-export type RangeSourceErrorKind =
-  | 'network'
-  | 'http-status'
-  | 'not-partial'
-  | 'wrong-range'
-  | 'etag-changed'
-  | 'short-body'
-  | 'aborted';
+/** Inspection reads fetch at most this much per request. */
+const INSPECTION_RUN_BYTES = 4 * 1024 * 1024;
 
-export class RangeSourceError extends Error {
-  constructor(
-    readonly kind: RangeSourceErrorKind,
-    message: string,
-    /** HTTP status when a response arrived. */
-    readonly status?: number,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'RangeSourceError';
-  }
-
-  /** Transient failures worth another attempt; everything else would fail the same way again. */
-  get retryable(): boolean {
-    return this.kind === 'network' || (this.kind === 'http-status' && (this.status ?? 0) >= 500);
-  }
+export interface RangeSourceCounters extends RootSourceCounters {
+  /** Traffic of inspection reads (block map, export): not the guest's, so counted apart. */
+  inspectionBytesFetched: number;
+  inspectionRequests: number;
+  /** Traffic of the chunk table. */
+  chunkTableBytesFetched: number;
+  chunkTableRequests: number;
+  /** Fetched chunks that did not match the chunk table (each was refused and fetched again). */
+  corruptChunks: number;
 }
 
-/** Headers a cross-origin page can only read if the server lists them. */
-const EXPOSE_HINT =
-  'If the image is on another origin, the server must send "Access-Control-Expose-Headers: Content-Range, ETag".';
-
-/** One HTTP request in flight, covering `chunkCount` chunks from `firstChunk`. */
+/** One HTTP request in flight for the guest, covering `chunkCount` chunks from `firstChunk`. */
 interface InFlightRun {
   readonly firstChunk: number;
   readonly chunkCount: number;
@@ -95,8 +95,6 @@ interface InFlightRun {
 export class RangeSource implements RootSource {
   readonly url: string;
   readonly sizeBytes: number;
-  /** The validator every reply must carry: promised by the manifest, or pinned from the first reply. */
-  private expectedEtag: string | undefined;
   readonly chunkSizeBytes: number;
   readonly chunkCount: number;
   readonly maxReadaheadChunks: number;
@@ -104,25 +102,23 @@ export class RangeSource implements RootSource {
   readonly retryBaseDelayMs: number;
 
   private readonly fetchFn: typeof globalThis.fetch;
+  private readonly etag: EtagPin;
+  private readonly chunkDigests: ChunkTableLocation;
+  /** The verified chunk table once fetched (or being fetched); reset after a failed fetch so a later read tries again. */
+  private chunkTablePromise: Promise<ChunkDigestTable> | undefined;
   private readonly zeroChunks: ZeroChunkRuns;
   private readonly cache: LruByteCache<number>;
+  private readonly readahead: ReadaheadWindow;
   private readonly inFlight = new Map<number, InFlightRun>();
-  private readonly stats = {
-    bytesFetched: 0,
-    requests: 0,
-    retries: 0,
-    cacheHits: 0,
-    zeroChunkReads: 0,
-    prefetches: 0,
-  };
-  /** Readahead state: last chunk the previous read touched, and the current window. */
-  private lastReadChunk: number | undefined;
-  private windowChunks = 1;
+  private readonly guestTraffic = emptyTrafficCounters();
+  private readonly inspectionTraffic = emptyTrafficCounters();
+  private readonly chunkTableTraffic = emptyTrafficCounters();
+  private readonly stats = { cacheHits: 0, zeroChunkReads: 0, prefetches: 0, corruptChunks: 0 };
 
   constructor(config: RangeSourceConfig) {
     this.url = config.url;
     this.sizeBytes = config.sizeBytes;
-    this.expectedEtag = config.etag;
+    this.etag = new EtagPin(config.etag);
     this.chunkSizeBytes = config.chunkSizeBytes ?? RANGE_SOURCE_DEFAULTS.chunkSizeBytes;
     this.maxReadaheadChunks = config.maxReadaheadChunks ?? RANGE_SOURCE_DEFAULTS.maxReadaheadChunks;
     this.maxRetries = config.maxRetries ?? RANGE_SOURCE_DEFAULTS.maxRetries;
@@ -139,22 +135,30 @@ export class RangeSource implements RootSource {
     };
     positive('sizeBytes', this.sizeBytes);
     positive('chunkSizeBytes', this.chunkSizeBytes);
-    positive('maxReadaheadChunks', this.maxReadaheadChunks);
     if (!Number.isSafeInteger(this.maxRetries) || this.maxRetries < 0) {
       throw new RangeError(`RangeSource: maxRetries must be >= 0, got ${this.maxRetries}`);
     }
-    if (this.expectedEtag !== undefined && !/^"[^"]+"$/.test(this.expectedEtag)) {
-      throw new RangeError(
-        `RangeSource: the manifest must promise a strong ETag like "sha256-…" (quotes included), got ${this.expectedEtag}`,
-      );
+    if (!/^[0-9a-f]{64}$/.test(config.chunkDigests.sha256)) {
+      throw new RangeError(`RangeSource: chunkDigests.sha256 must be 64 lower-case hex digits, got ${config.chunkDigests.sha256}`);
     }
+    this.chunkDigests = config.chunkDigests;
+    this.readahead = new ReadaheadWindow(this.maxReadaheadChunks);
     this.chunkCount = Math.ceil(this.sizeBytes / this.chunkSizeBytes);
     this.zeroChunks = new ZeroChunkRuns(config.zeroChunks ?? [], this.chunkCount);
     this.cache = new LruByteCache(config.cacheBudgetBytes ?? RANGE_SOURCE_DEFAULTS.cacheBudgetBytes);
   }
 
-  get counters(): RootSourceCounters {
-    return { ...this.stats, chunksCached: this.cache.count, cachedBytes: this.cache.sizeBytes };
+  get counters(): RangeSourceCounters {
+    return {
+      ...this.guestTraffic,
+      ...this.stats,
+      chunksCached: this.cache.count,
+      cachedBytes: this.cache.sizeBytes,
+      inspectionBytesFetched: this.inspectionTraffic.bytesFetched,
+      inspectionRequests: this.inspectionTraffic.requests,
+      chunkTableBytesFetched: this.chunkTableTraffic.bytesFetched,
+      chunkTableRequests: this.chunkTableTraffic.requests,
+    };
   }
 
   layerOf(offsetBytes: number): RootLayer {
@@ -163,21 +167,12 @@ export class RangeSource implements RootSource {
     return this.cache.has(chunkIndex) ? 'cached' : 'remote';
   }
 
-  /** Placeholder until inspection reads get their own path: same as `read` for now. */
-  readForInspection(offsetBytes: number, lengthBytes: number, signal?: AbortSignal): Promise<Uint8Array> {
-    return this.read(offsetBytes, lengthBytes, signal);
-  }
-
   async read(offsetBytes: number, lengthBytes: number, signal?: AbortSignal): Promise<Uint8Array> {
-    assertByteRange(`RangeSource.read of ${this.url}`, offsetBytes, lengthBytes, this.sizeBytes);
-    if (signal?.aborted) throw this.abortedError(offsetBytes, offsetBytes + lengthBytes - 1);
-    const out = new Uint8Array(lengthBytes);
+    const { out, firstChunk, lastChunk } = this.beginRead('read', offsetBytes, lengthBytes, signal);
     if (lengthBytes === 0) return out;
-
-    const firstChunk = Math.floor(offsetBytes / this.chunkSizeBytes);
-    const lastChunk = Math.floor((offsetBytes + lengthBytes - 1) / this.chunkSizeBytes);
     const copy = (bytes: Uint8Array, bytesFirstChunk: number, fromChunk: number, toChunk: number) =>
       this.copyChunks(out, offsetBytes, bytes, bytesFirstChunk, fromChunk, toChunk);
+    const sequential = this.readahead.startRead(firstChunk);
 
     const pending: Array<Promise<void>> = [];
     let windowChunks: number | undefined;
@@ -198,7 +193,8 @@ export class RangeSource implements RootSource {
       if (!run) {
         let neededChunks = 1;
         while (chunkIndex + neededChunks <= lastChunk && this.isMissing(chunkIndex + neededChunks)) neededChunks += 1;
-        windowChunks ??= this.readaheadWindow(firstChunk);
+        // A read that continues a scan and misses grows the window; a random one fetches what it needs.
+        windowChunks ??= sequential ? this.readahead.grow() : this.readahead.chunks;
         let runChunks = neededChunks;
         while (runChunks < windowChunks && this.isMissing(chunkIndex + runChunks)) runChunks += 1;
         run = this.startRun(chunkIndex, runChunks);
@@ -209,18 +205,15 @@ export class RangeSource implements RootSource {
       pending.push(this.waitFor(run, signal).then((bytes) => copy(bytes, runFirst, from, upTo)));
       chunkIndex = upTo + 1;
     }
-    this.lastReadChunk = lastChunk;
+    this.readahead.endRead(lastChunk);
     this.prefetchAfter(lastChunk);
     await Promise.all(pending);
     return out;
   }
 
   readIfCached(offsetBytes: number, lengthBytes: number): Uint8Array | undefined {
-    assertByteRange(`RangeSource.readIfCached of ${this.url}`, offsetBytes, lengthBytes, this.sizeBytes);
-    const out = new Uint8Array(lengthBytes);
+    const { out, firstChunk, lastChunk } = this.beginRead('readIfCached', offsetBytes, lengthBytes);
     if (lengthBytes === 0) return out;
-    const firstChunk = Math.floor(offsetBytes / this.chunkSizeBytes);
-    const lastChunk = Math.floor((offsetBytes + lengthBytes - 1) / this.chunkSizeBytes);
     for (let chunkIndex = firstChunk; chunkIndex <= lastChunk; chunkIndex += 1) {
       if (!this.zeroChunks.has(chunkIndex) && !this.cache.has(chunkIndex)) return undefined;
     }
@@ -233,10 +226,58 @@ export class RangeSource implements RootSource {
         this.stats.zeroChunkReads += 1; // `out` starts zeroed
       }
     }
-    if (!this.continuesScan(firstChunk)) this.windowChunks = 1;
-    this.lastReadChunk = lastChunk;
+    this.readahead.startRead(firstChunk);
+    this.readahead.endRead(lastChunk);
     this.prefetchAfter(lastChunk);
     return out;
+  }
+
+  /**
+   * The same bytes for the block map or a download: from the cache when there (without
+   * marking them used), otherwise fetched and verified like the guest's, but never cached, never
+   * moving the readahead window and never counted as the guest's traffic.
+   */
+  async readForInspection(offsetBytes: number, lengthBytes: number, signal?: AbortSignal): Promise<Uint8Array> {
+    const { out, firstChunk, lastChunk } = this.beginRead('readForInspection', offsetBytes, lengthBytes, signal);
+    if (lengthBytes === 0) return out;
+    const maxRunChunks = Math.max(1, Math.floor(INSPECTION_RUN_BYTES / this.chunkSizeBytes));
+    const fetches: Array<Promise<void>> = [];
+    const runSignal = signal ?? new AbortController().signal;
+    for (let chunkIndex = firstChunk; chunkIndex <= lastChunk; ) {
+      if (this.zeroChunks.has(chunkIndex)) {
+        chunkIndex += 1;
+        continue;
+      }
+      const cached = this.cache.peek(chunkIndex);
+      if (cached) {
+        this.copyChunks(out, offsetBytes, cached, chunkIndex, chunkIndex, chunkIndex);
+        chunkIndex += 1;
+        continue;
+      }
+      let runChunks = 1;
+      while (runChunks < maxRunChunks && chunkIndex + runChunks <= lastChunk && this.isUncached(chunkIndex + runChunks)) runChunks += 1;
+      const runFirst = chunkIndex;
+      const runLast = chunkIndex + runChunks - 1;
+      fetches.push(
+        this.fetchVerifiedRun(runFirst, runChunks, runSignal, this.inspectionTraffic).then((bytes) =>
+          this.copyChunks(out, offsetBytes, bytes, runFirst, runFirst, runLast),
+        ),
+      );
+      chunkIndex = runLast + 1;
+    }
+    await Promise.all(fetches);
+    return out;
+  }
+
+  /** Checks a read's range and signal; returns its zeroed output and the chunks it spans. */
+  private beginRead(method: string, offsetBytes: number, lengthBytes: number, signal?: AbortSignal) {
+    assertByteRange(`RangeSource.${method} of ${this.url}`, offsetBytes, lengthBytes, this.sizeBytes);
+    if (signal?.aborted) throw abortedError(this.describeBytes(offsetBytes, offsetBytes + lengthBytes - 1));
+    return {
+      out: new Uint8Array(lengthBytes),
+      firstChunk: Math.floor(offsetBytes / this.chunkSizeBytes),
+      lastChunk: Math.floor((offsetBytes + lengthBytes - 1) / this.chunkSizeBytes),
+    };
   }
 
   /**
@@ -250,12 +291,6 @@ export class RangeSource implements RootSource {
     out.set(bytes.subarray(start - bytesStart, end - bytesStart), start - offsetBytes);
   }
 
-  /** A read that starts where the previous one ended (same or next chunk) continues a sequential scan. */
-  private continuesScan(readFirstChunk: number): boolean {
-    const last = this.lastReadChunk;
-    return last !== undefined && (readFirstChunk === last || readFirstChunk === last + 1);
-  }
-
   /**
    * Asynchronous readahead: while a sequential scan runs (its window has grown past one chunk),
    * the next window is requested once the reader is half-way through the chunks ahead of it,
@@ -263,44 +298,33 @@ export class RangeSource implements RootSource {
    * doubles the window up to the cap. Random access (window 1) never prefetches.
    */
   private prefetchAfter(lastChunk: number): void {
-    if (this.windowChunks < 2) return;
-    const horizon = Math.min(lastChunk + Math.ceil(this.windowChunks / 2), this.chunkCount - 1);
+    const window = this.readahead.chunks;
+    if (window < 2) return;
+    const horizon = Math.min(lastChunk + Math.ceil(window / 2), this.chunkCount - 1);
     let first = lastChunk + 1;
     while (first <= horizon && !this.isMissing(first)) first += 1;
     if (first > horizon) return;
-    this.windowChunks = Math.min(this.windowChunks * 2, this.maxReadaheadChunks);
+    const grown = this.readahead.grow();
     let count = 1;
-    while (count < this.windowChunks && this.isMissing(first + count)) count += 1;
+    while (count < grown && this.isMissing(first + count)) count += 1;
     this.stats.prefetches += 1;
     this.startRun(first, count);
   }
 
-  /**
-   * How many chunks to fetch for a read that starts at `readFirstChunk` and misses the cache.
-   * A read that continues where the previous one ended (same or next chunk) is a sequential
-   * scan: the window doubles up to `maxReadaheadChunks`. Anything else is random access: one
-   * chunk, so random I/O never pays for bytes it did not ask for.
-   */
-  private readaheadWindow(readFirstChunk: number): number {
-    this.windowChunks = this.continuesScan(readFirstChunk) ? Math.min(this.windowChunks * 2, this.maxReadaheadChunks) : 1;
-    return this.windowChunks;
+  /** Not in memory: neither all-zero nor cached. */
+  private isUncached(chunkIndex: number): boolean {
+    return chunkIndex < this.chunkCount && !this.zeroChunks.has(chunkIndex) && !this.cache.has(chunkIndex);
   }
 
+  /** Neither in memory nor on its way for the guest. */
   private isMissing(chunkIndex: number): boolean {
-    return (
-      chunkIndex < this.chunkCount &&
-      !this.zeroChunks.has(chunkIndex) &&
-      !this.cache.has(chunkIndex) &&
-      !this.inFlight.has(chunkIndex)
-    );
+    return this.isUncached(chunkIndex) && !this.inFlight.has(chunkIndex);
   }
 
   private startRun(firstChunk: number, chunkCount: number): InFlightRun {
-    const startByte = firstChunk * this.chunkSizeBytes;
-    const endByte = Math.min(this.sizeBytes, (firstChunk + chunkCount) * this.chunkSizeBytes) - 1;
     const controller = new AbortController();
     const run: InFlightRun = { firstChunk, chunkCount, controller, waiters: 0, promise: Promise.resolve(new Uint8Array()) };
-    run.promise = this.fetchWithRetries(startByte, endByte, controller.signal)
+    run.promise = this.fetchVerifiedRun(firstChunk, chunkCount, controller.signal, this.guestTraffic)
       .then((bytes) => {
         for (let i = 0; i < chunkCount; i += 1) {
           // slice, not subarray: a cached chunk must not pin the whole run's buffer, or the
@@ -336,7 +360,7 @@ export class RangeSource implements RootSource {
           this.forgetRun(run);
           run.controller.abort();
         }
-        reject(this.abortedError(run.firstChunk * this.chunkSizeBytes, this.runEndByte(run)));
+        reject(abortedError(this.describeChunks(run.firstChunk, run.chunkCount)));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       run.promise.then(
@@ -352,170 +376,111 @@ export class RangeSource implements RootSource {
     });
   }
 
-  private runEndByte(run: InFlightRun): number {
-    return Math.min(this.sizeBytes, (run.firstChunk + run.chunkCount) * this.chunkSizeBytes) - 1;
+  private get retryPolicy(): RetryPolicy {
+    return { maxRetries: this.maxRetries, baseDelayMs: this.retryBaseDelayMs };
   }
 
-  private async fetchWithRetries(startByte: number, endByte: number, signal: AbortSignal): Promise<Uint8Array> {
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        return await this.fetchOnce(startByte, endByte, signal);
-      } catch (error) {
-        if (!(error instanceof RangeSourceError) || !error.retryable || attempt >= this.maxRetries) {
-          if (error instanceof RangeSourceError && error.retryable && attempt > 0) {
-            error.message += ` (gave up after ${attempt} ${attempt === 1 ? 'retry' : 'retries'})`;
-          }
-          throw error;
+  /**
+   * Fetches chunks [firstChunk, firstChunk + chunkCount) and checks every one against the chunk
+   * table; a network error, a 5xx or a chunk that does not match is retried with backoff (after
+   * altered bytes, bypassing the browser's HTTP cache, which may hold them). The table is
+   * fetched alongside the first run, so it costs no extra round trip.
+   */
+  private fetchVerifiedRun(firstChunk: number, chunkCount: number, signal: AbortSignal, traffic: TrafficCounters): Promise<Uint8Array> {
+    const startByte = firstChunk * this.chunkSizeBytes;
+    const endByte = Math.min(this.sizeBytes, (firstChunk + chunkCount) * this.chunkSizeBytes) - 1;
+    const what = this.describeBytes(startByte, endByte);
+    let bypassHttpCache = false;
+    return withRetries(
+      this.retryPolicy,
+      signal,
+      what,
+      async () => {
+        const tableReady = this.chunkTable();
+        const bytes = await fetchValidatedRange({
+          url: this.url,
+          startByte,
+          endByte,
+          totalBytes: this.sizeBytes,
+          etag: this.etag,
+          signal,
+          counters: traffic,
+          fetchFn: this.fetchFn,
+          bypassHttpCache,
+        });
+        const table = await untilAborted(tableReady, signal, what);
+        const mismatched = await table.mismatchedChunks(firstChunk, bytes, this.chunkSizeBytes);
+        if (mismatched.length > 0) {
+          this.stats.corruptChunks += mismatched.length;
+          throw this.corruptChunksError(mismatched);
         }
-        this.stats.retries += 1;
-        await this.sleep(this.retryBaseDelayMs * 2 ** attempt, signal, startByte, endByte);
-      }
-    }
-  }
-
-  private async fetchOnce(startByte: number, endByte: number, signal: AbortSignal): Promise<Uint8Array> {
-    const asked = `bytes ${startByte}-${endByte}`;
-    const where = `${this.url} (${asked})`;
-    this.stats.requests += 1;
-    let response: Response;
-    try {
-      response = await this.fetchFn(this.url, { headers: { Range: `bytes=${startByte}-${endByte}` }, signal });
-    } catch (error) {
-      if (signal.aborted) throw this.abortedError(startByte, endByte);
-      throw new RangeSourceError(
-        'network',
-        `Could not reach ${where}: ${describeError(error)}. Check the network connection; the read will be retried.`,
-        undefined,
-        { cause: error },
-      );
-    }
-    const reject = (kind: RangeSourceErrorKind, message: string): never => {
-      // Never leave a body streaming that nobody will read.
-      void response.body?.cancel().catch(() => undefined);
-      throw new RangeSourceError(kind, message, response.status);
-    };
-
-    if (response.status === 200) {
-      reject(
-        'not-partial',
-        `${this.url} answered 200 OK (the whole file) to a request for ${asked}. The server or a proxy ` +
-          'ignored the Range header; Leaflab only uses 206 Partial Content replies, so nothing was read.',
-      );
-    }
-    if (response.status !== 206) {
-      reject(
-        'http-status',
-        `${where} failed with HTTP ${response.status} ${response.statusText}`.trimEnd() +
-          (response.status >= 500 ? ' (a server error; retried with backoff).' : '. The image URL may be wrong or no longer served.'),
-      );
-    }
-    const expectedRange = `bytes ${startByte}-${endByte}/${this.sizeBytes}`;
-    const contentRange = response.headers.get('content-range');
-    if (contentRange === null) {
-      reject('wrong-range', `${where} answered 206 without a visible Content-Range header. ${EXPOSE_HINT}`);
-    } else if (contentRange.trim() !== expectedRange) {
-      reject(
-        'wrong-range',
-        `${this.url} answered with Content-Range "${contentRange}" but Leaflab asked for "${expectedRange}" ` +
-          '(the total must be the manifest size). The server sent other bytes than requested; nothing was used.',
-      );
-    }
-    const etag = response.headers.get('etag');
-    if (etag === null) {
-      reject('etag-changed', `${where} answered without a visible ETag, so the image cannot be verified. ${EXPOSE_HINT}`);
-    } else if (this.expectedEtag === undefined) {
-      // Another host's validator: only a strong one can tell that the bytes did not change.
-      if (etag.startsWith('W/')) {
-        reject('etag-changed', `${where} sent a weak ETag (${etag}); Leaflab needs a strong one to know the image never changes under a running disk.`);
-      }
-      this.expectedEtag = etag;
-    } else if (etag !== this.expectedEtag) {
-      reject(
-        'etag-changed',
-        `The image at ${this.url} changed: the server sends ETag ${etag}, but ${this.expectedEtag} was promised. ` +
-          'Reload the page to get the current manifest; bytes of two different images are never mixed.',
-      );
-    }
-    return this.readBody(response, endByte - startByte + 1, where, signal);
-  }
-
-  /** Reads the whole body, refusing it as soon as it is longer than asked, and if shorter. */
-  private async readBody(response: Response, expectedBytes: number, where: string, signal: AbortSignal): Promise<Uint8Array> {
-    const out = new Uint8Array(expectedBytes);
-    let receivedBytes = 0;
-    const tooLong = () =>
-      new RangeSourceError(
-        'short-body',
-        `${where} sent more than the ${expectedBytes} bytes asked for; the reply was discarded.`,
-        response.status,
-      );
-    try {
-      if (!response.body) {
-        const bytes = new Uint8Array(await response.arrayBuffer());
-        this.stats.bytesFetched += bytes.byteLength;
-        if (bytes.byteLength > expectedBytes) throw tooLong();
-        out.set(bytes);
-        receivedBytes = bytes.byteLength;
-      } else {
-        const reader = response.body.getReader();
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) break;
-          this.stats.bytesFetched += value.byteLength;
-          if (receivedBytes + value.byteLength > expectedBytes) {
-            void reader.cancel().catch(() => undefined);
-            throw tooLong();
-          }
-          out.set(value, receivedBytes);
-          receivedBytes += value.byteLength;
-        }
-      }
-    } catch (error) {
-      if (error instanceof RangeSourceError) throw error;
-      if (signal.aborted) throw this.abortedError(0, 0, where);
-      throw new RangeSourceError(
-        'network',
-        `The connection to ${where} broke after ${receivedBytes} of ${expectedBytes} bytes: ${describeError(error)}.`,
-        response.status,
-        { cause: error },
-      );
-    }
-    if (receivedBytes !== expectedBytes) {
-      throw new RangeSourceError(
-        'short-body',
-        `${where} sent ${receivedBytes} bytes but the range is ${expectedBytes} bytes long; the reply was discarded.`,
-        response.status,
-      );
-    }
-    return out;
-  }
-
-  private sleep(ms: number, signal: AbortSignal, startByte: number, endByte: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const onAbort = () => {
-        clearTimeout(timer);
-        reject(this.abortedError(startByte, endByte));
-      };
-      const timer = setTimeout(() => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
-  }
-
-  private abortedError(startByte: number, endByte: number, where?: string): RangeSourceError {
-    return new RangeSourceError(
-      'aborted',
-      `Read of ${where ?? `${this.url} (bytes ${startByte}-${endByte})`} was cancelled (the emulator reset or stopped the I/O).`,
+        return bytes;
+      },
+      (error) => {
+        traffic.retries += 1;
+        if (error.kind === 'corrupt-chunk') bypassHttpCache = true;
+      },
     );
+  }
+
+  /** The verified chunk table: fetched once, shared by every run; fetched again after a failure. */
+  private chunkTable(): Promise<ChunkDigestTable> {
+    if (!this.chunkTablePromise) {
+      const promise = fetchChunkDigestTable({
+        ref: this.chunkDigests,
+        geometry: { sizeBytes: this.sizeBytes, chunkSizeBytes: this.chunkSizeBytes },
+        fetchFn: this.fetchFn,
+        retry: this.retryPolicy,
+        // Not any one reader's: the table serves every later read too.
+        signal: new AbortController().signal,
+        counters: this.chunkTableTraffic,
+      });
+      promise.catch(() => {
+        if (this.chunkTablePromise === promise) this.chunkTablePromise = undefined;
+      });
+      this.chunkTablePromise = promise;
+    }
+    return this.chunkTablePromise;
+  }
+
+  private corruptChunksError(chunkIndexes: number[]): RangeSourceError {
+    const first = chunkIndexes[0] ?? 0;
+    const last = chunkIndexes[chunkIndexes.length - 1] ?? first;
+    const which =
+      chunkIndexes.length === 1
+        ? `Chunk ${first} of ${this.describeChunks(first, 1)}`
+        : `${chunkIndexes.length} chunks between ${first} and ${last} of ${this.describeChunks(first, last - first + 1)}`;
+    return new RangeSourceError(
+      'corrupt-chunk',
+      `${which} did not match the sha-256 in the image's chunk table: the server or a proxy altered the image. ` +
+        'None of those bytes were given to the machine.',
+    );
+  }
+
+  private describeChunks(firstChunk: number, chunkCount: number): string {
+    return this.describeBytes(firstChunk * this.chunkSizeBytes, Math.min(this.sizeBytes, (firstChunk + chunkCount) * this.chunkSizeBytes) - 1);
+  }
+
+  private describeBytes(startByte: number, endByte: number): string {
+    return `${this.url} (bytes ${startByte}-${endByte})`;
   }
 }
 
-function describeError(error: unknown): string {
-  if (error instanceof Error) {
-    const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
-    return `${error.message}${cause}`;
-  }
-  return String(error);
+/** `promise`, or an abort error as soon as `signal` aborts (the promise itself carries on for others). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal, what: string): Promise<T> {
+  if (signal.aborted) return Promise.reject(abortedError(what));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortedError(what));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }

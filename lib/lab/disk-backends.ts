@@ -22,7 +22,7 @@ export function isDiskMode(value: string): value is DiskMode {
 
 export interface DiskStats {
   diskMode: DiskMode;
-  /** Body bytes and HTTP requests fetched from the image URL. */
+  /** Body bytes and HTTP requests fetched from the image URL for the guest. */
   bytesFetched: number;
   requests: number;
   /** Guest disk operations and their bytes. */
@@ -36,6 +36,11 @@ export interface DiskStats {
   leafSectors: number;
   leafBlocks: number;
   pendingWrites: number;
+  /** Union device only (0 otherwise): requests repeated after a failure, and fetched chunks refused by the chunk table. */
+  retries: number;
+  corruptChunks: number;
+  /** Union device only (0 otherwise): root bytes fetched for the block map and downloads, apart from the guest's. */
+  inspectionBytesFetched: number;
 }
 
 export interface DiskBackend {
@@ -55,7 +60,16 @@ export interface DiskBackend {
   close(): Promise<void>;
 }
 
-const NO_UNION_STATS = { chunksCached: 0, cachedBytes: 0, leafSectors: 0, leafBlocks: 0, pendingWrites: 0 };
+const NO_UNION_STATS = {
+  chunksCached: 0,
+  cachedBytes: 0,
+  leafSectors: 0,
+  leafBlocks: 0,
+  pendingWrites: 0,
+  retries: 0,
+  corruptChunks: 0,
+  inspectionBytesFetched: 0,
+};
 
 /** Counters before the disk is open. */
 export function emptyDiskStats(diskMode: DiskMode): DiskStats {
@@ -135,6 +149,8 @@ async function openUnionDisk(image: PublishedImage, workspace: WorkspaceRef, rel
     url: image.url,
     sizeBytes: image.sizeBytes,
     etag: image.etag,
+    // Every chunk is checked against this table, whose digest the manifest gives.
+    chunkDigests: { url: image.chunkDigestsUrl, sha256: image.chunkDigests.sha256 },
     chunkSizeBytes: image.chunkSizeBytes,
     zeroChunks: image.zeroChunks,
   });
@@ -151,7 +167,8 @@ async function openUnionDisk(image: PublishedImage, workspace: WorkspaceRef, rel
     device,
     restoredSectors,
     stats: () => {
-      const { reads, writes, bytesRead, bytesWritten, leafSectors, leafBlocks, pendingWrites, root: rootCounters } = device.counters;
+      const { reads, writes, bytesRead, bytesWritten, leafSectors, leafBlocks, pendingWrites } = device.counters;
+      const rootCounters = root.counters;
       return {
         diskMode: 'union',
         bytesFetched: rootCounters.bytesFetched,
@@ -165,6 +182,9 @@ async function openUnionDisk(image: PublishedImage, workspace: WorkspaceRef, rel
         leafSectors,
         leafBlocks,
         pendingWrites,
+        retries: rootCounters.retries,
+        corruptChunks: rootCounters.corruptChunks,
+        inspectionBytesFetched: rootCounters.inspectionBytesFetched,
       };
     },
     countIde: () => {}, // the device counts its own I/O

@@ -1,8 +1,15 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { RangeSource, RangeSourceError, type RangeSourceConfig } from '@/lib/disk/range-source';
-import { patternBytes, startRangeServer, type RangeServer } from './helpers/range-server';
+import { describe, expect, it } from 'vitest';
+import type { RangeSourceConfig } from '@/lib/disk/range-source';
+import {
+  patternBytes,
+  rangeSourceFailure,
+  rangeSourceOn,
+  serveDuringTests,
+  TEST_CHUNK_BYTES,
+  type RangeServer,
+} from './helpers/range-server';
 
-const CHUNK = 1024;
+const CHUNK = TEST_CHUNK_BYTES;
 const CHUNKS = 64;
 /** Chunks 1 and 2 are all zero and listed as such; chunk 5 is zero but NOT listed. */
 const image = patternBytes(CHUNK * CHUNKS, 7);
@@ -10,39 +17,10 @@ image.fill(0, 1 * CHUNK, 3 * CHUNK);
 image.fill(0, 5 * CHUNK, 6 * CHUNK);
 
 let server: RangeServer;
-beforeAll(async () => {
-  server = await startRangeServer(image);
-});
-afterAll(async () => {
-  await server.close();
-});
-beforeEach(() => {
-  server.requests.length = 0;
-});
+serveDuringTests(image, (started) => (server = started));
 
-function source(overrides: Partial<RangeSourceConfig> = {}): RangeSource {
-  return new RangeSource({
-    url: server.url,
-    sizeBytes: image.length,
-    etag: server.etag,
-    chunkSizeBytes: CHUNK,
-    zeroChunks: [[1, 2]],
-    maxReadaheadChunks: 16,
-    cacheBudgetBytes: 1024 * 1024,
-    maxRetries: 3,
-    retryBaseDelayMs: 1,
-    ...overrides,
-  });
-}
-
-async function failure(promise: Promise<unknown>): Promise<RangeSourceError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(RangeSourceError);
-  return error as RangeSourceError;
-}
+const source = (overrides: Partial<RangeSourceConfig> = {}) => rangeSourceOn(server, image, { zeroChunks: [[1, 2]], ...overrides });
+const failure = rangeSourceFailure;
 
 const requestedChunks = () => server.requests.map(({ start, end }) => [start / CHUNK, (end + 1 - start) / CHUNK]);
 
@@ -122,6 +100,26 @@ describe('RangeSource against a real HTTP server', () => {
     expect(random.counters.prefetches).toBe(0);
   });
 
+  it('pinned: a random read served from the cache resets the readahead window (no 16-chunk prefetch nobody asked for)', async () => {
+    const reader = source({ zeroChunks: [], maxReadaheadChunks: 16 });
+    await reader.read(40 * CHUNK, 512); // random, uncached: one chunk, now cached
+    for (let offset = 0; offset < 16 * CHUNK; offset += 512) await reader.read(offset, 512); // the window grows to 16
+    expect(requestedChunks().some(([, count]) => count === 16)).toBe(true);
+    const requestsBefore = server.requests.length;
+    const { requests: clientRequestsBefore, prefetches: prefetchesBefore } = reader.counters;
+
+    // Back to chunk 40: a random read answered from the cache. Before the fix the grown window
+    // survived it and chunks 41-56 were prefetched.
+    expect(await reader.read(40 * CHUNK + 512, 512)).toEqual(image.slice(40 * CHUNK + 512, 41 * CHUNK));
+    expect(reader.readIfCached(40 * CHUNK, 512)).toEqual(image.slice(40 * CHUNK, 40 * CHUNK + 512));
+    expect(reader.counters.requests).toBe(clientRequestsBefore); // counted when sent, so nothing is on its way
+    expect(reader.counters.prefetches).toBe(prefetchesBefore);
+
+    // And the next miss after it starts small again: chunk 41 continues from 40, so a window of 2.
+    await reader.read(41 * CHUNK, 512);
+    expect(requestedChunks().slice(requestsBefore)[0]).toEqual([41, 2]);
+  });
+
   it('answers synchronously only what is already in memory', async () => {
     const reader = source({ maxReadaheadChunks: 1 });
     expect(reader.readIfCached(10 * CHUNK, 512)).toBeUndefined();
@@ -188,6 +186,17 @@ describe('RangeSource against a real HTTP server', () => {
     expect(error.message).toMatch(/200 OK.*bytes 0-1023/);
     expect(server.requests).toHaveLength(1); // not retried
     expect(reader.counters.chunksCached).toBe(0);
+  });
+
+  it('reports a 200 under another ETag as the image having changed (an If-Range revalidation failed)', async () => {
+    const reader = source();
+    server.misbehave('full-200-other-etag');
+    const error = await failure(reader.read(0, 512));
+    expect(error.kind).toBe('etag-changed');
+    expect(error.message).toContain('"sha256-other"');
+    // Without a pinned validator (another host, nothing read yet), a 200 is just a 200.
+    server.misbehave('full-200-other-etag');
+    expect((await failure(source({ etag: undefined }).read(0, 512))).kind).toBe('not-partial');
   });
 
   it('rejects a reply with another Content-Range than asked for', async () => {

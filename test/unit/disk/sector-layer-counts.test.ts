@@ -207,6 +207,7 @@ describe('UnionDevice.sectorLayerCounts', () => {
         url: server.url,
         sizeBytes: image.length,
         etag: server.etag,
+        chunkDigests: server.chunkDigests(CHUNK),
         chunkSizeBytes: CHUNK,
         zeroChunks: [[4, 3], [40, 1]],
         maxReadaheadChunks: 4,
