@@ -7,6 +7,7 @@ import { wrap, type DBSchema, type IDBPDatabase } from 'idb';
 import {
   assertBlockRecords,
   LeafStoreError,
+  newerFormatError,
   parseLeafMeta,
   SECTOR_SIZE_BYTES,
   type LeafBlockRecord,
@@ -91,6 +92,7 @@ export class IdbLeafStore implements LeafStore {
     } catch (error) {
       // If we stopped waiting, the open may still succeed later; do not leak that connection.
       opened.then((db) => db.close(), () => undefined);
+      if (isDomError(error, 'VersionError')) throw await this.newerDatabaseError(factory, error);
       throw toLeafStoreError(error, 'opening', this.name);
     }
     this.lost = undefined;
@@ -123,15 +125,6 @@ export class IdbLeafStore implements LeafStore {
       throw toLeafStoreError(error, 'reading the metadata of', this.name);
     }
     return value === undefined ? undefined : parseLeafMeta(value, this.name);
-  }
-
-  async writeMeta(meta: LeafMeta): Promise<void> {
-    const db = this.requireDb();
-    try {
-      await db.put('meta', meta, META_KEY);
-    } catch (error) {
-      throw toLeafStoreError(error, 'writing the metadata of', this.name);
-    }
   }
 
   async loadSectorMap(): Promise<Map<number, Uint8Array>> {
@@ -181,21 +174,24 @@ export class IdbLeafStore implements LeafStore {
     return result;
   }
 
-  async writeBlocks(records: readonly LeafBlockRecord[]): Promise<void> {
+  async writeBlocks(records: readonly LeafBlockRecord[], meta?: LeafMeta): Promise<void> {
     assertBlockRecords(records);
     const db = this.requireDb();
-    // Rationale: block data and sector-map entries go in ONE readwrite transaction over both
-    // stores, so IndexedDB commits all of them or none; a quota abort, a crash or a killed
-    // tab leaves the previous state (design: "mark sector X as the leaf's in the same
-    // transaction"). Nothing but this transaction's own requests is awaited before tx.done,
-    // because awaiting anything else lets IndexedDB auto-commit the transaction half-filled.
-    // 'strict' durability: the guest is told its write completed when this resolves, so the
-    // data must be on disk, not in an OS cache, by then (Chrome defaults to 'relaxed').
-    const tx = db.transaction(['blocks', 'sectorMap'], 'readwrite', { durability: 'strict' });
+    // Rationale: block data and sector-map entries (and the metadata, with a new leaf's first
+    // blocks) go in ONE readwrite transaction, so IndexedDB commits all of them or none; a
+    // quota abort, a crash or a killed tab leaves the previous state (design: "mark sector X
+    // as the leaf's in the same transaction"). Nothing but this transaction's own requests is
+    // awaited before tx.done, because awaiting anything else lets IndexedDB auto-commit the
+    // transaction half-filled. 'strict' durability: the guest is told its write completed when
+    // this resolves, so the data must be on disk, not in an OS cache, by then (Chrome
+    // defaults to 'relaxed').
+    const scope = meta ? (['blocks', 'sectorMap', 'meta'] as const) : (['blocks', 'sectorMap'] as const);
+    const tx = db.transaction(scope, 'readwrite', { durability: 'strict' });
     const blocks = tx.objectStore('blocks');
     const sectorMap = tx.objectStore('sectorMap');
     const requests: Array<Promise<unknown>> = [];
     try {
+      if (meta) requests.push(tx.objectStore('meta').put(meta, META_KEY));
       for (const { blockIndex, data, validSectors } of records) {
         // Exact-size copies: structured clone of a view would store its whole underlying buffer.
         requests.push(blocks.put(new Uint8Array(data), blockIndex));
@@ -247,6 +243,17 @@ export class IdbLeafStore implements LeafStore {
     this.db?.close();
     this.db = undefined;
     this.lost = undefined;
+  }
+
+  /**
+   * The database has a newer schema version than this code knows: a newer Leaflab made it.
+   * Its version comes from `databases()` where the browser has it, for the message.
+   */
+  private async newerDatabaseError(factory: IDBFactory, cause: unknown): Promise<LeafStoreError> {
+    const listed = typeof factory.databases === 'function' ? await factory.databases().catch(() => []) : [];
+    const version = listed.find((info) => info.name === this.databaseName)?.version;
+    const leafVersion = version === undefined ? 'a newer database version' : `database version ${version}`;
+    return newerFormatError(this.name, leafVersion, `database version ${DB_VERSION}`, cause);
   }
 
   private requireFactory(): IDBFactory {
@@ -306,12 +313,24 @@ export async function measureLeafStore(options: IdbLeafStoreOptions): Promise<Le
   }
 }
 
-/** Maps an IndexedDB failure to what the user can do about it. */
+function errorName(error: unknown): string {
+  return typeof error === 'object' && error !== null && 'name' in error ? String(error.name) : '';
+}
+
+function isDomError(error: unknown, name: string): boolean {
+  return errorName(error) === name;
+}
+
+/**
+ * Maps an IndexedDB failure to what the user can do about it. An AbortError whose message
+ * names the quota is a quota error (some browsers abort a transaction that way when storage
+ * is full): it must never be taken for a transient abort and retried.
+ */
 export function toLeafStoreError(error: unknown, action: string, storeName: string): LeafStoreError {
   if (error instanceof LeafStoreError) return error;
-  const name = typeof error === 'object' && error !== null && 'name' in error ? String(error.name) : '';
   const detail = error instanceof Error ? error.message : String(error);
   const options = { cause: error };
+  const name = errorName(error) === 'AbortError' && /quota/i.test(detail) ? 'QuotaExceededError' : errorName(error);
   switch (name) {
     case 'QuotaExceededError':
       return new LeafStoreError(
@@ -329,11 +348,7 @@ export function toLeafStoreError(error: unknown, action: string, storeName: stri
         options,
       );
     case 'VersionError':
-      return new LeafStoreError(
-        'unavailable',
-        `Workspace ${storeName} was saved by a newer Leaflab; reload the page to get the current version.`,
-        options,
-      );
+      return newerFormatError(storeName, 'a newer database version', `database version ${DB_VERSION}`, error);
     case 'InvalidStateError':
       return new LeafStoreError(
         'unavailable',

@@ -13,6 +13,7 @@ export { IdbLeafStore, leafDatabaseName, measureLeafStore } from './idb-leaf-sto
 export type { IdbLeafStoreOptions, LeafUsage } from './idb-leaf-store';
 export { LeafBindingError } from './leaf-binding';
 export { UnionDevice, DEFAULT_BLOCK_SIZE_BYTES } from './union-device';
+export { DEFAULT_MAX_PENDING_BYTES, DEFAULT_COMMIT_RETRIES, DEFAULT_COMMIT_RETRY_DELAY_MS } from './write-journal';
 export type {
   UnionDeviceOptions,
   UnionDeviceCounters,

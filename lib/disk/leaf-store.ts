@@ -23,9 +23,8 @@ export interface LeafMeta {
   sectorSizeBytes: typeof SECTOR_SIZE_BYTES;
   /** Leaf block size (a multiple of 512); fixed for the life of the leaf. */
   blockSizeBytes: number;
-  /** Milliseconds since the epoch. */
+  /** When the leaf's first blocks were saved, in milliseconds since the epoch. Written once. */
   createdAt: number;
-  lastUsedAt: number;
 }
 
 export interface LeafBlockRecord {
@@ -36,13 +35,21 @@ export interface LeafBlockRecord {
   validSectors: Uint8Array;
 }
 
+/**
+ * Opening and reading never write: a workspace whose storage quota is full must still open,
+ * so the user can download its disk. The metadata is written once, in the same transaction
+ * as the leaf's first blocks (`writeBlocks(records, meta)`), so a leaf with blocks always has
+ * its metadata and a leaf without blocks has nothing stored at all.
+ */
 export interface LeafStore {
   /** Human-readable name used in messages (the IndexedDB database name). */
   readonly name: string;
   open(): Promise<void>;
-  /** `undefined` for a leaf never written to. Throws LeafStoreError 'corrupt' if unreadable. */
+  /**
+   * `undefined` for a leaf never written to. Throws LeafStoreError 'newer-format' for a leaf
+   * a newer Leaflab made, 'corrupt' if unreadable.
+   */
   readMeta(): Promise<LeafMeta | undefined>;
-  writeMeta(meta: LeafMeta): Promise<void>;
   /** The whole sector map (a few bytes per written block), loaded once at open. */
   loadSectorMap(): Promise<Map<number, Uint8Array>>;
   /**
@@ -53,16 +60,25 @@ export interface LeafStore {
    */
   readBlocks(blockIndices: readonly number[]): Promise<Map<number, Uint8Array>>;
   /**
-   * Stores blocks with their sector-map entries ATOMICALLY: after a failure (quota, crash,
-   * abort) none of them is visible, after success all are. Records replace whole blocks.
+   * Stores blocks with their sector-map entries, and `meta` when given, ATOMICALLY: after a
+   * failure (quota, crash, abort) none of them is visible, after success all are. Records
+   * replace whole blocks. Pass `meta` until a call with it has succeeded (the leaf's first).
    */
-  writeBlocks(records: readonly LeafBlockRecord[]): Promise<void>;
+  writeBlocks(records: readonly LeafBlockRecord[], meta?: LeafMeta): Promise<void>;
   /** Deletes the leaf entirely (the "reset workspace" action). */
   destroy(): Promise<void>;
   close(): void;
 }
 
-export type LeafStoreErrorKind = 'quota' | 'aborted' | 'blocked' | 'unavailable' | 'corrupt';
+/**
+ * - quota: the browser's storage is full; retrying cannot help until space is freed.
+ * - aborted: the browser aborted a transaction for a transient reason; retrying may succeed.
+ * - blocked: another tab holds or reset the leaf.
+ * - unavailable: storage is missing, closed or failing.
+ * - newer-format: a newer Leaflab made the leaf; this one must not touch it (never "corrupt").
+ * - corrupt: the stored data cannot be right.
+ */
+export type LeafStoreErrorKind = 'quota' | 'aborted' | 'blocked' | 'unavailable' | 'newer-format' | 'corrupt';
 
 export class LeafStoreError extends Error {
   constructor(
@@ -85,8 +101,12 @@ export function parseLeafMeta(value: unknown, storeName: string): LeafMeta {
   };
   if (typeof value !== 'object' || value === null) return corrupt('not an object');
   const meta = value as Partial<Record<keyof LeafMeta, unknown>>;
-  if (meta.formatVersion !== LEAF_FORMAT_VERSION) {
-    return corrupt(`format version ${String(meta.formatVersion)}, this Leaflab reads version ${LEAF_FORMAT_VERSION}`);
+  const formatVersion = meta.formatVersion;
+  if (typeof formatVersion === 'number' && Number.isSafeInteger(formatVersion) && formatVersion > LEAF_FORMAT_VERSION) {
+    throw newerFormatError(storeName, `format ${formatVersion}`, `format ${LEAF_FORMAT_VERSION}`);
+  }
+  if (formatVersion !== LEAF_FORMAT_VERSION) {
+    return corrupt(`format version ${String(formatVersion)}, this Leaflab reads version ${LEAF_FORMAT_VERSION}`);
   }
   if (meta.sectorSizeBytes !== SECTOR_SIZE_BYTES) return corrupt(`sector size ${String(meta.sectorSizeBytes)}`);
   const blockSizeBytes = meta.blockSizeBytes;
@@ -104,15 +124,29 @@ export function parseLeafMeta(value: unknown, storeName: string): LeafMeta {
   ) {
     return corrupt('missing root identity');
   }
-  if (typeof meta.createdAt !== 'number' || typeof meta.lastUsedAt !== 'number') return corrupt('missing timestamps');
+  // Leaves saved by earlier versions also carry lastUsedAt: ignored (the workspace registry keeps it).
+  if (typeof meta.createdAt !== 'number') return corrupt('missing creation time');
   return {
     formatVersion: LEAF_FORMAT_VERSION,
     root: { id: root.id, sizeBytes: root.sizeBytes, sha256: root.sha256 },
     sectorSizeBytes: SECTOR_SIZE_BYTES,
     blockSizeBytes,
     createdAt: meta.createdAt,
-    lastUsedAt: meta.lastUsedAt,
   };
+}
+
+/**
+ * A leaf that a newer Leaflab wrote: nothing is wrong with it, this page is just older. The
+ * fix is to load the newer app, never to reset (that would discard the user's work).
+ * `leafVersion` and `readableVersion` name what differs, e.g. "format 2" and "format 1".
+ */
+export function newerFormatError(storeName: string, leafVersion: string, readableVersion: string, cause?: unknown): LeafStoreError {
+  return new LeafStoreError(
+    'newer-format',
+    `Workspace ${storeName} was made by a newer Leaflab (${leafVersion}; this one reads ${readableVersion}). ` +
+      'Its changes are intact and this page leaves them untouched. Reload the page to get the newer Leaflab.',
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 export function isValidBlockSize(blockSizeBytes: number): boolean {

@@ -1,8 +1,9 @@
 /**
  * The in-memory twin of `IdbLeafStore`. Its contents live in a `MemoryLeafBacking`, which
  * outlives store instances: closing a store and opening a new one on the same backing is
- * how tests model "reload the page". Data is copied in and out, as IndexedDB's structured
- * clone would, so a caller can never alias stored bytes.
+ * how tests model "reload the page", and `backing.crash()` how they model a killed tab.
+ * Data is copied in and out, as IndexedDB's structured clone would, so a caller can never
+ * alias stored bytes.
  */
 import {
   assertBlockRecords,
@@ -13,14 +14,94 @@ import {
   type LeafStore,
 } from './leaf-store';
 
+export interface MemoryLeafBackingOptions {
+  /**
+   * Time between a transaction starting and committing. Default: none (it commits a few
+   * microtasks after it starts). Tests slow it down so that a crash finds transactions in
+   * flight and reads interleave with commits.
+   */
+  commitLatency?: () => Promise<void>;
+}
+
+interface MemoryTransaction {
+  readonly records: readonly LeafBlockRecord[];
+  readonly meta: LeafMeta | undefined;
+}
+
 export class MemoryLeafBacking {
   meta: LeafMeta | undefined;
   readonly blocks = new Map<number, Uint8Array>();
   readonly sectorMap = new Map<number, Uint8Array>();
+  /** Bumped by `crash` and `wipe`: stores opened before are dead from then on. */
+  generation = 0;
+  /** Started, not yet committed, in start order. */
+  private readonly inFlight = new Set<MemoryTransaction>();
+  private lastCommit: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: MemoryLeafBackingOptions = {}) {}
+
+  /** Transactions started and not yet committed (what a crash now would decide about). */
+  get transactionsInFlight(): number {
+    return this.inFlight.size;
+  }
+
+  /**
+   * Runs one atomic transaction (the caller copied and checked its contents). Transactions
+   * commit one after another in start order, as IndexedDB runs readwrite transactions with
+   * overlapping scopes; resolves once committed, rejects if a crash dropped it.
+   */
+  commit(records: readonly LeafBlockRecord[], meta: LeafMeta | undefined, storeName: string): Promise<void> {
+    const transaction: MemoryTransaction = { records, meta };
+    this.inFlight.add(transaction);
+    const previous = this.lastCommit;
+    const committed = (async () => {
+      await previous;
+      if (this.options.commitLatency && this.inFlight.has(transaction)) await this.options.commitLatency();
+      // A crash decided this transaction's fate already (and applied it if it survived).
+      if (!this.inFlight.delete(transaction)) throw deadStoreError(storeName);
+      this.apply(transaction);
+    })();
+    this.lastCommit = committed.catch(() => undefined);
+    return committed;
+  }
+
+  /**
+   * Models a killed tab: the transactions in flight commit whole or vanish, as `survives`
+   * decides one by one in start order (once one vanishes, so do all later ones: IndexedDB
+   * never commits a transaction before an earlier overlapping one). Every store opened before
+   * is dead: its calls reject and nothing it started touches this backing again.
+   */
+  crash(survives: () => boolean): void {
+    let surviving = true;
+    for (const transaction of this.inFlight) {
+      surviving = surviving && survives();
+      if (surviving) this.apply(transaction);
+    }
+    this.inFlight.clear();
+    this.generation += 1;
+  }
+
+  /** Deletes everything, dropping transactions in flight (the "reset workspace" action). */
+  wipe(): void {
+    this.inFlight.clear();
+    this.meta = undefined;
+    this.blocks.clear();
+    this.sectorMap.clear();
+    this.generation += 1;
+  }
+
+  private apply({ records, meta }: MemoryTransaction): void {
+    if (meta) this.meta = meta;
+    for (const { blockIndex, data, validSectors } of records) {
+      this.blocks.set(blockIndex, data);
+      this.sectorMap.set(blockIndex, validSectors);
+    }
+  }
 }
 
 export class MemoryLeafStore implements LeafStore {
-  private opened = false;
+  /** The backing's generation when opened; undefined while closed. */
+  private openedGeneration: number | undefined;
 
   constructor(
     readonly backing: MemoryLeafBacking = new MemoryLeafBacking(),
@@ -28,18 +109,13 @@ export class MemoryLeafStore implements LeafStore {
   ) {}
 
   async open(): Promise<void> {
-    this.opened = true;
+    this.openedGeneration = this.backing.generation;
   }
 
   async readMeta(): Promise<LeafMeta | undefined> {
     this.assertOpen();
     const meta = this.backing.meta;
     return meta === undefined ? undefined : parseLeafMeta(structuredClone(meta), this.name);
-  }
-
-  async writeMeta(meta: LeafMeta): Promise<void> {
-    this.assertOpen();
-    this.backing.meta = structuredClone(meta);
   }
 
   async loadSectorMap(): Promise<Map<number, Uint8Array>> {
@@ -62,30 +138,35 @@ export class MemoryLeafStore implements LeafStore {
     return Promise.resolve(result);
   }
 
-  async writeBlocks(records: readonly LeafBlockRecord[]): Promise<void> {
-    this.assertOpen();
-    assertBlockRecords(records);
-    // Validate everything first, then apply in one synchronous step: all or nothing.
-    for (const { blockIndex, data, validSectors } of records) {
-      this.backing.blocks.set(blockIndex, data.slice());
-      this.backing.sectorMap.set(blockIndex, validSectors.slice());
+  writeBlocks(records: readonly LeafBlockRecord[], meta?: LeafMeta): Promise<void> {
+    try {
+      this.assertOpen();
+      assertBlockRecords(records);
+    } catch (error) {
+      return Promise.reject(error);
     }
+    // Copied now: the caller may reuse its arrays while the transaction is in flight.
+    const copies = records.map(({ blockIndex, data, validSectors }) => ({ blockIndex, data: data.slice(), validSectors: validSectors.slice() }));
+    return this.backing.commit(copies, meta === undefined ? undefined : structuredClone(meta), this.name);
   }
 
   async destroy(): Promise<void> {
-    this.backing.meta = undefined;
-    this.backing.blocks.clear();
-    this.backing.sectorMap.clear();
-    this.opened = false;
+    this.backing.wipe();
+    this.openedGeneration = undefined;
   }
 
   close(): void {
-    this.opened = false;
+    this.openedGeneration = undefined;
   }
 
   private assertOpen(): void {
-    if (!this.opened) {
+    if (this.openedGeneration === undefined) {
       throw new LeafStoreError('unavailable', `The workspace ${this.name} is closed; reopen it to continue.`);
     }
+    if (this.openedGeneration !== this.backing.generation) throw deadStoreError(this.name);
   }
+}
+
+function deadStoreError(storeName: string): LeafStoreError {
+  return new LeafStoreError('unavailable', `The workspace ${storeName} was closed by a crash or a reset; reopen it to continue.`);
 }

@@ -27,6 +27,21 @@ export class PendingOverlay {
     return this.sectors;
   }
 
+  /** Memory held: every block touched is a whole block's buffer. */
+  get heldBytes(): number {
+    return this.blocks.size * this.sectorsPerBlock * SECTOR_SIZE_BYTES;
+  }
+
+  /** The memory that writing sectors [firstSector, endSector) would add (blocks not held yet). */
+  addedBytesFor(firstSector: number, endSector: number): number {
+    if (endSector <= firstSector) return 0;
+    const firstBlock = Math.floor(firstSector / this.sectorsPerBlock);
+    const lastBlock = Math.floor((endSector - 1) / this.sectorsPerBlock);
+    let newBlocks = 0;
+    for (let blockIndex = firstBlock; blockIndex <= lastBlock; blockIndex += 1) if (!this.blocks.has(blockIndex)) newBlocks += 1;
+    return newBlocks * this.sectorsPerBlock * SECTOR_SIZE_BYTES;
+  }
+
   /** Copies whole sectors: `data.length` is a multiple of 512, starting at `firstSector`. */
   writeSectors(firstSector: number, data: Uint8Array): void {
     const sectorCount = data.length / SECTOR_SIZE_BYTES;

@@ -1,34 +1,37 @@
 /**
  * The union block device: the leaf's sectors merged over the root's, sector by sector.
  *
- *   read:  for each 512-byte sector, newest first: queued writes → the batch being committed
- *          → the leaf (committed) → the root (range source; zero chunks, cache, network).
- *   write: copy the caller's bytes, put them in the queued overlay (visible to reads at once),
- *          commit them to the leaf store in issue order; the promise resolves once durable.
+ *   read:  for each 512-byte sector, newest first: uncommitted writes (write-journal.ts) →
+ *          the leaf (committed) → the root (range source; zero chunks, cache, network). Which
+ *          layer serves a sector is decided in sector-merge.ts, once for every kind of read.
+ *   write: copy the caller's bytes, put them in the journal (visible to reads at once), which
+ *          commits them to the leaf store in issue order; the promise resolves once durable.
  *
- * Failure policy (documented choice): when a commit fails, the device is FAILED. The writes of
- * the failing batch and every write queued or issued later reject with that error, and
- * `onError` listeners fire once (the app pauses the VM). Reads keep working and keep showing
- * the uncommitted writes from memory: that is the disk the guest has already seen, it stays
- * self-consistent, and it lets the user download the disk to rescue unsaved changes. What a
- * reload shows is the last committed state, never part of a failed batch (the store's
- * writeBlocks is atomic).
+ * This file is the facade v86 and the UI talk to: it checks I/O, keeps I/O in issue order
+ * where a step has to wait, counts, and reports events.
+ *
+ * Issue order: a write that must wait (for room under the pending-memory bound, or to read
+ * the other half of a sector it writes only 256 bytes of) goes through an ordered queue, and
+ * every later read and write waits behind it, since they were issued after it.
+ *
+ * Failure policy: see write-journal.ts. In short, when a commit fails for good the device is
+ * failed and `onError` listeners fire once (the app pauses the VM); writes of the failed batch
+ * and every later write reject, but reads, `peek` and the download keep showing all of them.
  */
-import { assertLeafBinding } from './leaf-binding';
-import {
-  isValidBlockSize,
-  LEAF_FORMAT_VERSION,
-  LeafStoreError,
-  SECTOR_SIZE_BYTES,
-  type LeafBlockRecord,
-  type LeafMeta,
-  type LeafStore,
-  type RootIdentity,
-} from './leaf-store';
-import { PendingOverlay } from './pending-overlay';
+import { LeafStoreError, SECTOR_SIZE_BYTES, type LeafStore, type RootIdentity } from './leaf-store';
+import { openLeaf, type OpenedLeaf } from './open-leaf';
 import { assertByteRange, type RootSource, type RootSourceCounters } from './root-source';
-import { bitmapByteLength, countSectors, coversBitmap, hasSector, unionBitmaps } from './sector-bitmap';
 import { countSectorLayers, type SectorLayerCounts } from './sector-layer-counts';
+import {
+  copyLeafSectors,
+  planBuffer,
+  planSectorRead,
+  requireBlockData,
+  sourceOfSector,
+  type LeafSectorSources,
+  type SectorReadPlan,
+} from './sector-merge';
+import { WriteJournal } from './write-journal';
 
 /** 32 KiB = 64 sectors: small enough that a 4 KiB guest write stores little, big enough to keep the map small. */
 export const DEFAULT_BLOCK_SIZE_BYTES = 32 * 1024;
@@ -42,8 +45,17 @@ export interface UnionDeviceOptions {
   store: LeafStore;
   /** Block size for a NEW leaf; an existing leaf keeps its own. Default 32 KiB. */
   blockSizeBytes?: number;
-  /** Clock for meta timestamps. Default `Date.now`. */
+  /** Clock for a new leaf's creation time. Default `Date.now`. */
   now?: () => number;
+  /**
+   * Bound on the memory uncommitted writes hold (whole leaf blocks). A write that would pass
+   * it waits, and so does the guest, until commits make room. Default 16 MiB.
+   */
+  maxPendingBytes?: number;
+  /** Retries of a commit the browser aborted transiently. Default 3. */
+  commitRetries?: number;
+  /** Delay before the first retry, doubling for each next one. Default 100 ms. */
+  commitRetryDelayMs?: number;
 }
 
 export type SectorLayer = 'leaf' | 'pending' | 'zero' | 'root-cached' | 'root';
@@ -68,41 +80,42 @@ export interface UnionDeviceCounters {
   leafBlocks: number;
   /** Writes issued but not yet committed (or failed). */
   pendingWrites: number;
+  /** Memory the uncommitted writes hold (whole blocks), bounded by `maxPendingBytes`. */
+  pendingBytes: number;
+  /** Commits repeated after the browser aborted them transiently. */
+  commitRetries: number;
   root: RootSourceCounters;
 }
 
-interface CommitWaiter {
-  resolve: () => void;
-  reject: (error: Error) => void;
-}
+/**
+ * Who a read is for: the guest (counted, reported, through the root's cache), the device
+ * itself (a partial write's other half: through the cache, not reported), or inspection
+ * (`peek`: the block map, a download; past the guest's cache and readahead).
+ */
+type ReadPurpose = 'guest' | 'internal' | 'inspection';
 
 export class UnionDevice {
+  readonly root: RootSource;
+  readonly rootIdentity: RootIdentity;
+  readonly store: LeafStore;
   readonly sizeBytes: number;
   readonly blockSizeBytes: number;
   readonly sectorsPerBlock: number;
   readonly sectorCount: number;
 
-  /** Committed sector map: blockIndex → valid-sector bitmap. */
-  private readonly sectorMap: Map<number, Uint8Array>;
-  /** Writes waiting for the next transaction, and their waiters (in issue order). */
-  private queued: PendingOverlay;
-  private queuedWaiters: CommitWaiter[] = [];
-  /** The batch whose transaction is in flight (kept forever after a failure, for reads). */
-  private inflight: PendingOverlay | undefined;
-  private commitScheduled = false;
-  /** Set while an unaligned write's read-modify-write is pending: later I/O queues behind it. */
-  private applyTail: Promise<void> | undefined;
+  private readonly journal: WriteJournal;
+  /** Set while an ordered step (see the file comment) is pending: later I/O queues behind it. */
+  private orderedTail: Promise<void> | undefined;
   private lastWrite: Promise<void> = Promise.resolve();
-  private failureError: Error | undefined;
   private closed = false;
 
   private readonly ioListeners = new Set<IoListener>();
   private readonly errorListeners = new Set<ErrorListener>();
-  private readonly stats = { reads: 0, writes: 0, bytesRead: 0, bytesWritten: 0, leafSectors: 0, pendingWrites: 0 };
+  private readonly stats = { reads: 0, writes: 0, bytesRead: 0, bytesWritten: 0, pendingWrites: 0 };
 
   /**
-   * Opens (or creates) the leaf in `store` over `root`. Refuses with LeafBindingError when
-   * the leaf was made on another root; the store is closed again in that case.
+   * Opens (or creates) the leaf in `store` over `root`, writing nothing. Refuses with
+   * LeafBindingError when the leaf was made on another root; the store is closed again then.
    */
   static async open(options: UnionDeviceOptions): Promise<UnionDevice> {
     const { root, rootIdentity, store } = options;
@@ -115,69 +128,52 @@ export class UnionDevice {
     if (rootIdentity.sizeBytes % SECTOR_SIZE_BYTES !== 0 || rootIdentity.sizeBytes <= 0) {
       throw new RangeError(`Image "${rootIdentity.id}" is ${rootIdentity.sizeBytes} bytes, not a whole number of 512-byte sectors.`);
     }
-    await store.open();
+    const nowMs = (options.now ?? Date.now)();
+    const leaf = await openLeaf(store, rootIdentity, options.blockSizeBytes ?? DEFAULT_BLOCK_SIZE_BYTES, nowMs);
     try {
-      const now = (options.now ?? Date.now)();
-      const existing = await store.readMeta();
-      let meta: LeafMeta;
-      if (existing) {
-        assertLeafBinding(existing.root, rootIdentity, store.name);
-        meta = { ...existing, lastUsedAt: now };
-      } else {
-        const blockSizeBytes = options.blockSizeBytes ?? DEFAULT_BLOCK_SIZE_BYTES;
-        if (!isValidBlockSize(blockSizeBytes)) {
-          throw new RangeError(`Leaf block size must be a positive multiple of 512 bytes, got ${blockSizeBytes}`);
-        }
-        meta = {
-          formatVersion: LEAF_FORMAT_VERSION,
-          root: { id: rootIdentity.id, sizeBytes: rootIdentity.sizeBytes, sha256: rootIdentity.sha256 },
-          sectorSizeBytes: SECTOR_SIZE_BYTES,
-          blockSizeBytes,
-          createdAt: now,
-          lastUsedAt: now,
-        };
-      }
-      await store.writeMeta(meta);
-      const sectorMap = await store.loadSectorMap();
-      return new UnionDevice(root, rootIdentity, store, meta.blockSizeBytes, sectorMap);
+      return new UnionDevice(options, leaf);
     } catch (error) {
-      store.close();
+      store.close(); // bad options: do not leak the connection
       throw error;
     }
   }
 
-  private constructor(
-    readonly root: RootSource,
-    readonly rootIdentity: RootIdentity,
-    readonly store: LeafStore,
-    blockSizeBytes: number,
-    sectorMap: Map<number, Uint8Array>,
-  ) {
-    this.sizeBytes = rootIdentity.sizeBytes;
-    this.blockSizeBytes = blockSizeBytes;
-    this.sectorsPerBlock = blockSizeBytes / SECTOR_SIZE_BYTES;
+  private constructor(options: UnionDeviceOptions, leaf: OpenedLeaf) {
+    this.root = options.root;
+    this.rootIdentity = options.rootIdentity;
+    this.store = options.store;
+    this.sizeBytes = options.rootIdentity.sizeBytes;
+    this.blockSizeBytes = leaf.meta.blockSizeBytes;
+    this.sectorsPerBlock = this.blockSizeBytes / SECTOR_SIZE_BYTES;
     this.sectorCount = this.sizeBytes / SECTOR_SIZE_BYTES;
-    this.queued = new PendingOverlay(this.sectorsPerBlock);
-    const blockCount = Math.ceil(this.sectorCount / this.sectorsPerBlock);
-    for (const [blockIndex, bitmap] of sectorMap) {
-      if (!Number.isSafeInteger(blockIndex) || blockIndex < 0 || blockIndex >= blockCount) {
-        throw this.corrupt(`the sector map names block ${blockIndex}, outside the disk`);
-      }
-      if (bitmap.length !== bitmapByteLength(this.sectorsPerBlock)) {
-        throw this.corrupt(`the sector map entry of block ${blockIndex} has the wrong size`);
-      }
-      this.stats.leafSectors += countSectors(bitmap);
-    }
-    this.sectorMap = sectorMap;
+    this.journal = new WriteJournal({
+      store: options.store,
+      sectorsPerBlock: this.sectorsPerBlock,
+      committed: leaf.sectorMap,
+      unsavedMeta: leaf.metaStored ? undefined : leaf.meta,
+      maxPendingBytes: options.maxPendingBytes,
+      commitRetries: options.commitRetries,
+      commitRetryDelayMs: options.commitRetryDelayMs,
+      onFailure: (error) => {
+        for (const listener of this.errorListeners) listener(error);
+      },
+    });
   }
 
   get counters(): UnionDeviceCounters {
-    return { ...this.stats, leafBlocks: this.sectorMap.size, root: this.root.counters };
+    return {
+      ...this.stats,
+      leafSectors: this.journal.committedSectorCount,
+      leafBlocks: this.journal.committed.size,
+      pendingBytes: this.journal.pendingBytes,
+      commitRetries: this.journal.commitRetryCount,
+      root: this.root.counters,
+    };
   }
 
   /** The error that failed the device, if a commit failed. */
   get failure(): Error | undefined {
-    return this.failureError;
+    return this.journal.failure;
   }
 
   /** Subscribes to every read and write; returns the unsubscribe function. */
@@ -193,8 +189,9 @@ export class UnionDevice {
   }
 
   layerOfSector(sector: number): SectorLayer {
-    if (this.queued.has(sector) || this.inflight?.has(sector)) return 'pending';
-    if (this.isLeafSector(sector)) return 'leaf';
+    const source = sourceOfSector(this.sources, sector);
+    if (source === 'leaf') return 'leaf';
+    if (source !== 'root') return 'pending';
     const rootLayer = this.root.layerOf(sector * SECTOR_SIZE_BYTES);
     return rootLayer === 'zero' ? 'zero' : rootLayer === 'cached' ? 'root-cached' : 'root';
   }
@@ -211,8 +208,7 @@ export class UnionDevice {
         `UnionDevice.sectorLayerCounts: sectors [${firstSector}, ${endSector}) are not a range of the ${this.sectorCount}-sector disk`,
       );
     }
-    const leaf = { sectorsPerBlock: this.sectorsPerBlock, committed: this.sectorMap, pending: [this.queued, this.inflight] };
-    return countSectorLayers(firstSector, endSector, leaf, this.root);
+    return countSectorLayers(firstSector, endSector, this.sources, this.root);
   }
 
   /** Resolves with exactly `lengthBytes` bytes of the merged disk (a fresh array). */
@@ -224,79 +220,51 @@ export class UnionDevice {
     }
     this.stats.reads += 1;
     this.stats.bytesRead += lengthBytes;
-    return this.readInIssueOrder(offsetBytes, lengthBytes, signal, true);
-  }
-
-  /**
-   * Behind a pending read-modify-write, a read waits for it: it was issued after that write.
-   * (Its failure fails the device but does not stop reads, hence the same callback twice.)
-   */
-  private readInIssueOrder(offsetBytes: number, lengthBytes: number, signal: AbortSignal | undefined, report: boolean): Promise<Uint8Array> {
-    if (this.applyTail) {
-      const readAfter = () => this.readNow(offsetBytes, lengthBytes, signal, report);
-      return this.applyTail.then(readAfter, readAfter);
-    }
-    return this.readNow(offsetBytes, lengthBytes, signal, report);
+    return this.readInIssueOrder(offsetBytes, lengthBytes, signal, 'guest');
   }
 
   /**
    * The merged bytes at once, when every sector is in memory: pending writes, all-zero or
    * cached root chunks. Undefined (and nothing counted) when any sector needs the leaf store
-   * or the network; then `read` is the way. v86 answered in the same turn behaves as with a
-   * disk in memory: a BIOS that polls the drive with interrupts off would otherwise sleep
-   * until its next timer tick (~55 ms) on every read.
+   * or the network, or an earlier write is still waiting; then `read` is the way. v86
+   * answered in the same turn behaves as with a disk in memory: a BIOS that polls the drive
+   * with interrupts off would otherwise sleep until its next timer tick (~55 ms) on every read.
    */
   readIfReady(offsetBytes: number, lengthBytes: number): Uint8Array | undefined {
     this.assertIo('read', offsetBytes, lengthBytes);
-    if (this.applyTail || lengthBytes === 0) return undefined;
-    const firstSector = Math.floor(offsetBytes / SECTOR_SIZE_BYTES);
-    const endSector = Math.ceil((offsetBytes + lengthBytes) / SECTOR_SIZE_BYTES);
+    if (this.orderedTail || lengthBytes === 0) return undefined;
+    const plan = this.plan(offsetBytes, lengthBytes);
     // Decide first, without side effects: a miss must leave the root's cache counters and
     // readahead state to the asynchronous read that follows it.
-    let pendingSectors = 0;
-    for (let sector = firstSector; sector < endSector; sector += 1) {
-      if (this.queued.has(sector) || this.inflight?.has(sector)) pendingSectors += 1;
-      else if (this.isLeafSector(sector) || this.root.layerOf(sector * SECTOR_SIZE_BYTES) === 'remote') return undefined;
-    }
-    const rootSectors = endSector - firstSector - pendingSectors;
+    if (plan.leafSectors.length > 0 || !plan.rootRuns.every(([first, count]) => this.rootRunInMemory(first, count))) return undefined;
 
     let bytes: Uint8Array | undefined;
-    if (pendingSectors === 0) {
+    if (!plan.buffer && plan.rootRuns.length === 1) {
       // The common case on v86's hot path: the root's own bytes, one lookup, no extra copy.
       bytes = this.root.readIfCached(offsetBytes, lengthBytes);
     } else {
-      bytes = this.mergePendingInMemory(firstSector, endSector);
-      const startInBuffer = offsetBytes - firstSector * SECTOR_SIZE_BYTES;
-      if (bytes && (startInBuffer !== 0 || lengthBytes !== bytes.length)) bytes = bytes.slice(startInBuffer, startInBuffer + lengthBytes);
+      const buffer = planBuffer(plan);
+      for (const [first, count] of plan.rootRuns) {
+        const rootBytes = this.root.readIfCached(first * SECTOR_SIZE_BYTES, count * SECTOR_SIZE_BYTES);
+        if (!rootBytes) return undefined;
+        buffer.set(rootBytes, (first - plan.firstSector) * SECTOR_SIZE_BYTES);
+      }
+      bytes = trimToRequest(buffer, plan, offsetBytes, lengthBytes);
     }
     if (!bytes) return undefined;
     this.stats.reads += 1;
     this.stats.bytesRead += lengthBytes;
-    this.emitIo('read', offsetBytes, lengthBytes, 0, pendingSectors, rootSectors);
+    this.emitIo('read', offsetBytes, lengthBytes, 0, plan.pendingSectors, plan.rootSectors);
     return bytes;
   }
 
-  /** Whole sectors [firstSector, endSector): the root's cached runs with pending sectors laid over them. */
-  private mergePendingInMemory(firstSector: number, endSector: number): Uint8Array | undefined {
-    const buffer = new Uint8Array((endSector - firstSector) * SECTOR_SIZE_BYTES);
-    for (let sector = firstSector; sector < endSector; sector += 1) {
-      const at = (sector - firstSector) * SECTOR_SIZE_BYTES;
-      if (this.queued.copySectorInto(sector, buffer, at) || this.inflight?.copySectorInto(sector, buffer, at)) continue;
-      let runEnd = sector + 1;
-      while (runEnd < endSector && !this.queued.has(runEnd) && !this.inflight?.has(runEnd)) runEnd += 1;
-      const rootBytes = this.root.readIfCached(sector * SECTOR_SIZE_BYTES, (runEnd - sector) * SECTOR_SIZE_BYTES);
-      if (!rootBytes) return undefined;
-      buffer.set(rootBytes, at);
-      sector = runEnd - 1;
-    }
-    return buffer;
-  }
-
   /**
-   * The merged bytes for the UI (the block map reads the partition table with it), in issue
-   * order like a guest read, but neither counted in the guest's counters nor reported to
-   * `onIo` listeners: the map must not draw its own reads. A sector the root has not fetched
-   * yet is fetched, so callers that must cost the guest nothing check `layerOfSector` first.
+   * The merged bytes for inspection (the block map's partition table, "Download disk"), in
+   * issue order like a guest read, but neither counted in the guest's counters nor reported
+   * to `onIo` listeners (the map must not draw its own reads), and read from the root past
+   * the guest's cache and readahead (`RootSource.readForInspection`), so exporting a whole
+   * disk does not push the guest's working set out of the cache. A root sector not in memory
+   * is fetched, so callers that must cost the guest nothing check `layerOfSector` first.
    */
   peek(offsetBytes: number, lengthBytes: number, signal?: AbortSignal): Promise<Uint8Array> {
     try {
@@ -304,12 +272,13 @@ export class UnionDevice {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.readInIssueOrder(offsetBytes, lengthBytes, signal, false);
+    return this.readInIssueOrder(offsetBytes, lengthBytes, signal, 'inspection');
   }
 
   /**
    * Writes `data` at `offsetBytes`; resolves once the transaction holding it has committed.
-   * `data` is copied before this returns, so the caller may reuse its buffer at once.
+   * `data` is copied before this returns, so the caller may reuse its buffer at once. After
+   * a failure the write still reaches reads, `peek` and the download, and rejects.
    */
   write(offsetBytes: number, data: Uint8Array): Promise<void> {
     try {
@@ -322,19 +291,20 @@ export class UnionDevice {
     this.stats.writes += 1;
     this.stats.bytesWritten += bytes.length;
     this.emitIo('write', offsetBytes, bytes.length, 0, Math.ceil(bytes.length / SECTOR_SIZE_BYTES), 0);
-    if (this.failureError) return Promise.reject(this.failureError);
 
     this.stats.pendingWrites += 1;
     const aligned = offsetBytes % SECTOR_SIZE_BYTES === 0 && bytes.length % SECTOR_SIZE_BYTES === 0;
     const firstSector = Math.floor(offsetBytes / SECTOR_SIZE_BYTES);
+    const endSector = Math.ceil((offsetBytes + bytes.length) / SECTOR_SIZE_BYTES);
     let committed: Promise<void>;
-    if (aligned && !this.applyTail) {
-      committed = this.applyWrite(firstSector, bytes); // the common path: synchronous overlay update
+    if (aligned && !this.orderedTail && this.journal.hasRoomFor(firstSector, endSector)) {
+      committed = this.journal.add(firstSector, bytes); // the common path: synchronous overlay update
     } else {
       committed = this.enqueueOrdered(async () => {
+        await this.journal.waitForRoom(firstSector, endSector);
         const sectors = aligned ? bytes : await this.readModifyWrite(offsetBytes, bytes);
         // Wrapped so the ordered queue waits for the overlay update only, not for the commit.
-        return { committed: this.applyWrite(firstSector, sectors) };
+        return { committed: this.journal.add(firstSector, sectors) };
       }).then((applied) => applied.committed);
     }
     const settled = committed.finally(() => {
@@ -347,7 +317,7 @@ export class UnionDevice {
   /** Resolves when every write issued so far is durable; rejects if the device failed. */
   async flush(): Promise<void> {
     await this.lastWrite;
-    if (this.failureError) throw this.failureError;
+    if (this.journal.failure) throw this.journal.failure;
   }
 
   /**
@@ -368,69 +338,59 @@ export class UnionDevice {
 
   // ── read path ──────────────────────────────────────────────────────────────
 
-  private readNow(offsetBytes: number, lengthBytes: number, signal: AbortSignal | undefined, report: boolean): Promise<Uint8Array> {
-    if (lengthBytes === 0) return Promise.resolve(new Uint8Array(0));
+  private get sources(): LeafSectorSources {
+    return { sectorsPerBlock: this.sectorsPerBlock, pending: this.journal.pending, committed: this.journal.committed };
+  }
+
+  /** Whole sectors covering the request, pending ones copied at once. */
+  private plan(offsetBytes: number, lengthBytes: number): SectorReadPlan {
     const firstSector = Math.floor(offsetBytes / SECTOR_SIZE_BYTES);
     const endSector = Math.ceil((offsetBytes + lengthBytes) / SECTOR_SIZE_BYTES);
-    const buffer = new Uint8Array((endSector - firstSector) * SECTOR_SIZE_BYTES);
-    const leafSectors: number[] = [];
-    const leafBlocks = new Set<number>();
-    const rootRuns: Array<[firstSector: number, sectorCount: number]> = [];
-    let pendingSectors = 0;
-    let rootSectors = 0;
+    return planSectorRead(this.sources, firstSector, endSector);
+  }
 
-    for (let sector = firstSector; sector < endSector; sector += 1) {
-      const at = (sector - firstSector) * SECTOR_SIZE_BYTES;
-      // Pending data is copied NOW, synchronously: once its batch commits it leaves the overlay.
-      if (this.queued.copySectorInto(sector, buffer, at) || this.inflight?.copySectorInto(sector, buffer, at)) {
-        pendingSectors += 1;
-      } else if (this.isLeafSector(sector)) {
-        leafSectors.push(sector);
-        leafBlocks.add(Math.floor(sector / this.sectorsPerBlock));
-      } else {
-        rootSectors += 1;
-        const lastRun = rootRuns[rootRuns.length - 1];
-        if (lastRun && lastRun[0] + lastRun[1] === sector) lastRun[1] += 1;
-        else rootRuns.push([sector, 1]);
-      }
+  /** A read issued after an ordered step waits for it (whether that step failed or not). */
+  private readInIssueOrder(offsetBytes: number, lengthBytes: number, signal: AbortSignal | undefined, purpose: ReadPurpose): Promise<Uint8Array> {
+    if (this.orderedTail) {
+      const readAfter = () => this.readNow(offsetBytes, lengthBytes, signal, purpose);
+      return this.orderedTail.then(readAfter, readAfter);
     }
-    if (report) this.emitIo('read', offsetBytes, lengthBytes, leafSectors.length, pendingSectors, rootSectors);
+    return this.readNow(offsetBytes, lengthBytes, signal, purpose);
+  }
+
+  private readNow(offsetBytes: number, lengthBytes: number, signal: AbortSignal | undefined, purpose: ReadPurpose): Promise<Uint8Array> {
+    if (lengthBytes === 0) return Promise.resolve(new Uint8Array(0));
+    const plan = this.plan(offsetBytes, lengthBytes);
+    if (purpose === 'guest') this.emitIo('read', offsetBytes, lengthBytes, plan.leafSectors.length, plan.pendingSectors, plan.rootSectors);
+    const buffer = planBuffer(plan);
 
     // readBlocks is called before any await: the store snapshots at call time, so no later
     // commit can change what these leaf sectors read as (see LeafStore.readBlocks).
     const parts: Array<Promise<void>> = [];
-    if (leafSectors.length > 0) {
+    if (plan.leafBlocks.length > 0) {
       parts.push(
-        this.store.readBlocks([...leafBlocks]).then((blocks) => {
-          for (const sector of leafSectors) {
-            const blockIndex = Math.floor(sector / this.sectorsPerBlock);
-            const data = blocks.get(blockIndex);
-            if (!data || data.length !== this.blockSizeBytes) {
-              throw this.corrupt(`block ${blockIndex} is mapped but its data is ${data ? 'the wrong size' : 'missing'}`);
-            }
-            const start = (sector - blockIndex * this.sectorsPerBlock) * SECTOR_SIZE_BYTES;
-            buffer.set(data.subarray(start, start + SECTOR_SIZE_BYTES), (sector - firstSector) * SECTOR_SIZE_BYTES);
-          }
-        }),
+        this.store.readBlocks(plan.leafBlocks).then((blocks) =>
+          copyLeafSectors(plan, this.sectorsPerBlock, (blockIndex) => requireBlockData(blocks, blockIndex, this.blockSizeBytes, this.store.name)),
+        ),
       );
     }
-    for (const [runFirst, runCount] of rootRuns) {
-      parts.push(
-        this.root
-          .read(runFirst * SECTOR_SIZE_BYTES, runCount * SECTOR_SIZE_BYTES, signal)
-          .then((bytes) => buffer.set(bytes, (runFirst - firstSector) * SECTOR_SIZE_BYTES)),
-      );
+    for (const [first, count] of plan.rootRuns) {
+      const [rootOffset, rootLength] = [first * SECTOR_SIZE_BYTES, count * SECTOR_SIZE_BYTES];
+      const rootBytes =
+        purpose === 'inspection' ? this.root.readForInspection(rootOffset, rootLength, signal) : this.root.read(rootOffset, rootLength, signal);
+      parts.push(rootBytes.then((bytes) => buffer.set(bytes, (first - plan.firstSector) * SECTOR_SIZE_BYTES)));
     }
-    const startInBuffer = offsetBytes - firstSector * SECTOR_SIZE_BYTES;
-    return Promise.all(parts).then(() =>
-      startInBuffer === 0 && lengthBytes === buffer.length ? buffer : buffer.slice(startInBuffer, startInBuffer + lengthBytes),
-    );
+    return Promise.all(parts).then(() => trimToRequest(buffer, plan, offsetBytes, lengthBytes));
   }
 
-  private isLeafSector(sector: number): boolean {
-    const blockIndex = Math.floor(sector / this.sectorsPerBlock);
-    const bitmap = this.sectorMap.get(blockIndex);
-    return bitmap !== undefined && hasSector(bitmap, sector - blockIndex * this.sectorsPerBlock);
+  /** Whether every byte of the root sectors is in memory (all-zero or cached): one look per chunk. */
+  private rootRunInMemory(firstSector: number, sectorCount: number): boolean {
+    const chunk = this.root.chunkSizeBytes;
+    const endBytes = (firstSector + sectorCount) * SECTOR_SIZE_BYTES;
+    for (let at = firstSector * SECTOR_SIZE_BYTES; at < endBytes; at = (Math.floor(at / chunk) + 1) * chunk) {
+      if (this.root.layerOf(at) === 'remote') return false;
+    }
+    return true;
   }
 
   // ── write path ─────────────────────────────────────────────────────────────
@@ -449,13 +409,14 @@ export class UnionDevice {
     if ((offsetBytes + bytes.length) % SECTOR_SIZE_BYTES !== 0) edges.add(endSector - 1);
     try {
       for (const sector of edges) {
-        const old = await this.readNow(sector * SECTOR_SIZE_BYTES, SECTOR_SIZE_BYTES, undefined, false);
+        const old = await this.readNow(sector * SECTOR_SIZE_BYTES, SECTOR_SIZE_BYTES, undefined, 'internal');
         sectors.set(old, (sector - firstSector) * SECTOR_SIZE_BYTES);
       }
     } catch (error) {
-      // Dropping this write while later ones go on would break issue order: fail the device.
+      // This write cannot be merged, so it is lost; later ones going on without it would
+      // break issue order in the leaf: fail the device (reads keep working).
       const failure = error instanceof Error ? error : new Error(String(error));
-      this.fail(failure, []);
+      this.journal.fail(failure);
       throw failure;
     }
     sectors.set(bytes, offsetBytes - firstSector * SECTOR_SIZE_BYTES);
@@ -464,103 +425,16 @@ export class UnionDevice {
 
   /** Runs `step` after every earlier ordered step; later reads and writes wait for it. */
   private enqueueOrdered<T>(step: () => Promise<T>): Promise<T> {
-    const result = (this.applyTail ?? Promise.resolve()).then(step);
+    const result = (this.orderedTail ?? Promise.resolve()).then(step);
     const tail = result.then(
       () => undefined,
       () => undefined,
     );
-    this.applyTail = tail;
+    this.orderedTail = tail;
     void tail.then(() => {
-      if (this.applyTail === tail) this.applyTail = undefined;
+      if (this.orderedTail === tail) this.orderedTail = undefined;
     });
     return result;
-  }
-
-  /** Puts whole sectors in the queued overlay and returns the promise of their commit. */
-  private applyWrite(firstSector: number, sectors: Uint8Array): Promise<void> {
-    if (this.failureError) return Promise.reject(this.failureError);
-    this.queued.writeSectors(firstSector, sectors);
-    const committed = new Promise<void>((resolve, reject) => this.queuedWaiters.push({ resolve, reject }));
-    this.scheduleCommit();
-    return committed;
-  }
-
-  /**
-   * Group commit. One transaction at a time, in issue order. While one is in flight, new
-   * writes pile up in `queued`; when it commits, all of them go in the next transaction.
-   * The first commit waits one microtask so writes issued in the same tick share it.
-   */
-  private scheduleCommit(): void {
-    if (this.commitScheduled || this.inflight || this.failureError) return;
-    this.commitScheduled = true;
-    queueMicrotask(() => {
-      this.commitScheduled = false;
-      void this.commitNext();
-    });
-  }
-
-  private async commitNext(): Promise<void> {
-    if (this.inflight || this.failureError || this.queued.isEmpty) return;
-    const batch = this.queued;
-    const waiters = this.queuedWaiters;
-    this.queued = new PendingOverlay(this.sectorsPerBlock);
-    this.queuedWaiters = [];
-    this.inflight = batch;
-    let records: LeafBlockRecord[];
-    try {
-      records = await this.commitBatch(batch);
-    } catch (error) {
-      this.fail(error instanceof Error ? error : new Error(String(error)), waiters);
-      return;
-    }
-    for (const { blockIndex, validSectors } of records) {
-      const before = this.sectorMap.get(blockIndex);
-      this.stats.leafSectors += countSectors(validSectors) - (before ? countSectors(before) : 0);
-      this.sectorMap.set(blockIndex, validSectors);
-    }
-    this.inflight = undefined;
-    for (const waiter of waiters) waiter.resolve();
-    await this.commitNext();
-  }
-
-  /** Merges a batch over the blocks' committed sectors and stores it in one transaction. */
-  private async commitBatch(batch: PendingOverlay): Promise<LeafBlockRecord[]> {
-    // Blocks whose committed sectors the batch does not all overwrite need their old data.
-    // Reading it in a separate transaction is safe: this chain is the leaf's only writer.
-    const needOld = [...batch.blocks].flatMap(([blockIndex, pending]) => {
-      const committed = this.sectorMap.get(blockIndex);
-      return committed && !coversBitmap(pending.validSectors, committed) ? [blockIndex] : [];
-    });
-    const oldBlocks = needOld.length > 0 ? await this.store.readBlocks(needOld) : new Map<number, Uint8Array>();
-    const records = [...batch.blocks].map(([blockIndex, pending]): LeafBlockRecord => {
-      const committed = this.sectorMap.get(blockIndex);
-      if (!committed) return { blockIndex, data: pending.data, validSectors: pending.validSectors.slice() };
-      const old = oldBlocks.get(blockIndex);
-      let data = pending.data;
-      if (needOld.includes(blockIndex)) {
-        if (!old || old.length !== this.blockSizeBytes) {
-          throw this.corrupt(`block ${blockIndex} is mapped but its data is ${old ? 'the wrong size' : 'missing'}`);
-        }
-        data = old.slice();
-        for (let s = 0; s < this.sectorsPerBlock; s += 1) {
-          if (!hasSector(pending.validSectors, s)) continue;
-          const start = s * SECTOR_SIZE_BYTES;
-          data.set(pending.data.subarray(start, start + SECTOR_SIZE_BYTES), start);
-        }
-      }
-      return { blockIndex, data, validSectors: unionBitmaps(committed, pending.validSectors) };
-    });
-    await this.store.writeBlocks(records);
-    return records;
-  }
-
-  private fail(error: Error, inflightWaiters: CommitWaiter[]): void {
-    if (this.failureError) return;
-    this.failureError = error;
-    const waiters = [...inflightWaiters, ...this.queuedWaiters];
-    this.queuedWaiters = [];
-    for (const waiter of waiters) waiter.reject(error);
-    for (const listener of this.errorListeners) listener(error);
   }
 
   // ── helpers ────────────────────────────────────────────────────────────────
@@ -582,8 +456,10 @@ export class UnionDevice {
     const layers: IoLayers = { leafSectors: leaf, pendingSectors: pending, rootSectors: root };
     for (const listener of this.ioListeners) listener(kind, offsetBytes, lengthBytes, layers);
   }
+}
 
-  private corrupt(problem: string): LeafStoreError {
-    return new LeafStoreError('corrupt', `Workspace ${this.store.name} is damaged: ${problem}. Reset the workspace to continue.`);
-  }
+/** The requested bytes out of the plan's whole sectors (a copy only when they differ). */
+function trimToRequest(buffer: Uint8Array, plan: SectorReadPlan, offsetBytes: number, lengthBytes: number): Uint8Array {
+  const startInBuffer = offsetBytes - plan.firstSector * SECTOR_SIZE_BYTES;
+  return startInBuffer === 0 && lengthBytes === buffer.length ? buffer : buffer.slice(startInBuffer, startInBuffer + lengthBytes);
 }

@@ -1,8 +1,9 @@
 /** The leaf-store contract, run against both implementations, plus IndexedDB failure mapping. */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { IDBFactory, IDBObjectStore as FDBObjectStore } from 'fake-indexeddb';
-import { IdbLeafStore, leafDatabaseName, measureLeafStore } from '@/lib/disk/idb-leaf-store';
+import { IdbLeafStore, leafDatabaseName, measureLeafStore, toLeafStoreError } from '@/lib/disk/idb-leaf-store';
 import { LEAF_FORMAT_VERSION, LeafStoreError, type LeafMeta } from '@/lib/disk/leaf-store';
+import { MemoryLeafBacking, MemoryLeafStore } from '@/lib/disk/memory-leaf-store';
 import { idbLeaf, memoryLeaf, type LeafHandle } from './helpers/stores';
 
 const META: LeafMeta = {
@@ -11,7 +12,6 @@ const META: LeafMeta = {
   sectorSizeBytes: 512,
   blockSizeBytes: 1024,
   createdAt: 1,
-  lastUsedAt: 2,
 };
 const block = (fill: number) => new Uint8Array(1024).fill(fill);
 
@@ -26,11 +26,13 @@ describe.each<[string, () => LeafHandle]>([
     const store = leaf.openStore();
     await store.open();
     expect(await store.readMeta()).toBeUndefined();
-    await store.writeMeta(META);
-    await store.writeBlocks([
-      { blockIndex: 3, data: block(7), validSectors: Uint8Array.of(0b01) },
-      { blockIndex: 9, data: block(8), validSectors: Uint8Array.of(0b10) },
-    ]);
+    await store.writeBlocks(
+      [
+        { blockIndex: 3, data: block(7), validSectors: Uint8Array.of(0b01) },
+        { blockIndex: 9, data: block(8), validSectors: Uint8Array.of(0b10) },
+      ],
+      META,
+    );
     store.close();
 
     const again = leaf.openStore();
@@ -72,12 +74,43 @@ describe.each<[string, () => LeafHandle]>([
     store.close();
   });
 
+  it('writes the metadata in the same transaction as the blocks: a failed one leaves neither', async () => {
+    const leaf = makeLeaf();
+    const store = leaf.openStore();
+    await store.open();
+    const badRecord = { blockIndex: -1, data: block(1), validSectors: Uint8Array.of(1) };
+    await expect(store.writeBlocks([{ blockIndex: 0, data: block(1), validSectors: Uint8Array.of(1) }, badRecord], META)).rejects.toThrow(
+      /invalid block index/,
+    );
+    expect(await store.readMeta()).toBeUndefined();
+    expect((await store.loadSectorMap()).size).toBe(0);
+    // Later writes leave the metadata as the first one saved it.
+    await store.writeBlocks([{ blockIndex: 0, data: block(1), validSectors: Uint8Array.of(1) }], META);
+    await store.writeBlocks([{ blockIndex: 1, data: block(2), validSectors: Uint8Array.of(1) }]);
+    expect(await store.readMeta()).toEqual(META);
+    store.close();
+  });
+
+  it('reads a leaf saved by an earlier version (with lastUsedAt), and calls a newer format by its name', async () => {
+    const leaf = makeLeaf();
+    const store = leaf.openStore();
+    await store.open();
+    await store.writeBlocks([{ blockIndex: 0, data: block(1), validSectors: Uint8Array.of(1) }], { ...META, lastUsedAt: 5 } as LeafMeta);
+    expect(await store.readMeta()).toEqual(META);
+    await store.writeBlocks([], { ...META, formatVersion: 2 } as unknown as LeafMeta);
+    const error = (await store.readMeta().catch((e: unknown) => e)) as LeafStoreError;
+    expect(error).toBeInstanceOf(LeafStoreError);
+    expect(error.kind).toBe('newer-format');
+    expect(error.message).toMatch(/made by a newer Leaflab \(format 2; this one reads format 1\)/);
+    expect(error.message).not.toMatch(/corrupt|damaged|reset/i);
+    store.close();
+  });
+
   it('destroy deletes everything', async () => {
     const leaf = makeLeaf();
     const store = leaf.openStore();
     await store.open();
-    await store.writeMeta(META);
-    await store.writeBlocks([{ blockIndex: 0, data: block(1), validSectors: Uint8Array.of(1) }]);
+    await store.writeBlocks([{ blockIndex: 0, data: block(1), validSectors: Uint8Array.of(1) }], META);
     await store.destroy();
     const fresh = leaf.openStore();
     await fresh.open();
@@ -91,6 +124,69 @@ describe.each<[string, () => LeafHandle]>([
     await store.open();
     store.close();
     await expect(store.readBlocks([0])).rejects.toBeInstanceOf(LeafStoreError);
+  });
+});
+
+describe('MemoryLeafBacking models a killed tab', () => {
+  const record = (blockIndex: number, fill: number) => ({ blockIndex, data: block(fill), validSectors: Uint8Array.of(1) });
+  /** A backing whose transactions stay in flight until `commitAll()`. */
+  function slowBacking() {
+    const gates: Array<() => void> = [];
+    const backing = new MemoryLeafBacking({ commitLatency: () => new Promise<void>((resolve) => gates.push(resolve)) });
+    const commitAll = () => gates.splice(0).forEach((open) => open());
+    return { backing, commitAll };
+  }
+  const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+  it('commits or drops each transaction in flight whole, never one after a dropped one', async () => {
+    const { backing, commitAll } = slowBacking();
+    const store = new MemoryLeafStore(backing);
+    await store.open();
+    const writes = [
+      store.writeBlocks([record(0, 1), record(1, 1)], META),
+      store.writeBlocks([record(1, 2), record(2, 2)]),
+      store.writeBlocks([record(3, 3)]),
+    ];
+    writes.forEach((write) => write.catch(() => undefined));
+    await tick();
+    expect(backing.transactionsInFlight).toBe(3);
+    const coins = [true, false, true]; // the third is asked for nothing: it may not outlive the second
+    const asked: boolean[] = [];
+    backing.crash(() => {
+      const coin = coins[asked.length] ?? true;
+      asked.push(coin);
+      return coin;
+    });
+    expect(asked).toEqual([true, false]);
+    expect(backing.transactionsInFlight).toBe(0);
+
+    const reopened = new MemoryLeafStore(backing);
+    await reopened.open();
+    expect(await reopened.readMeta()).toEqual(META);
+    expect([...(await reopened.loadSectorMap()).keys()]).toEqual([0, 1]);
+    expect((await reopened.readBlocks([1])).get(1)).toEqual(block(1)); // the second transaction left no trace
+    // The dead tab's store refuses everything, and its transactions never land later.
+    await expect(store.readBlocks([0])).rejects.toMatchObject({ kind: 'unavailable' });
+    commitAll();
+    for (const write of writes) await expect(write).rejects.toMatchObject({ kind: 'unavailable' });
+    expect([...(await reopened.loadSectorMap()).keys()]).toEqual([0, 1]);
+  });
+
+  it('commits transactions in the order they started, each only when its latency is over', async () => {
+    const { backing, commitAll } = slowBacking();
+    const store = new MemoryLeafStore(backing);
+    await store.open();
+    const first = store.writeBlocks([record(0, 1)], META);
+    const second = store.writeBlocks([record(0, 2)]);
+    await tick();
+    expect((await store.readBlocks([0])).size).toBe(0); // in flight: not visible yet
+    commitAll();
+    await first;
+    await tick(); // the second starts its latency only now
+    expect((await store.readBlocks([0])).get(0)).toEqual(block(1));
+    commitAll();
+    await second;
+    expect((await store.readBlocks([0])).get(0)).toEqual(block(2));
   });
 });
 
@@ -112,8 +208,10 @@ describe('IdbLeafStore failures', () => {
     expect((await factory.databases()).map((info) => info.name)).toEqual([]);
     const store = new IdbLeafStore({ imageId: 'img', storageId: 'w', indexedDB: factory });
     await store.open();
-    await store.writeMeta(META);
-    await store.writeBlocks([0, 5].map((blockIndex) => ({ blockIndex, data: block(1), validSectors: Uint8Array.of(1) })));
+    await store.writeBlocks(
+      [0, 5].map((blockIndex) => ({ blockIndex, data: block(1), validSectors: Uint8Array.of(1) })),
+      META,
+    );
     const usage = await measureLeafStore({ imageId: 'img', storageId: 'w', indexedDB: factory });
     expect(usage.blockCount).toBe(2);
     expect(usage.approximateBytes).toBe(2 * (META.blockSizeBytes + 1)); // 2 sectors per block: a 1-byte bitmap
@@ -172,9 +270,56 @@ describe('IdbLeafStore failures', () => {
     const factory = new IDBFactory();
     const store = new IdbLeafStore({ imageId: 'img', storageId: 'w', indexedDB: factory });
     await store.open();
-    await store.writeMeta({ ...META, blockSizeBytes: 1000 });
+    await store.writeBlocks([], { ...META, blockSizeBytes: 1000 });
     await expect(store.readMeta()).rejects.toMatchObject({ kind: 'corrupt' });
     store.close();
+  });
+
+  it('maps a quota abort that arrives after the requests succeeded to kind "quota", nothing visible', async () => {
+    // What browsers do: every put succeeds, then the commit fails and the transaction aborts
+    // with a QuotaExceededError, asynchronously.
+    const { store } = await openStore();
+    const realPut = FDBObjectStore.prototype.put;
+    vi.spyOn(FDBObjectStore.prototype, 'put').mockImplementation(function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
+      const request = realPut.apply(this, args);
+      const transaction = this.transaction as IDBTransaction & { _abort(name: string): void };
+      // After the request succeeded, before the transaction commits (fake-indexeddb commits
+      // in a later task): the abort reaches the store asynchronously, as a commit failure would.
+      request.addEventListener('success', () => queueMicrotask(() => transaction._abort('QuotaExceededError')));
+      return request;
+    });
+    const error = (await store
+      .writeBlocks([{ blockIndex: 0, data: block(9), validSectors: Uint8Array.of(3) }], META)
+      .catch((e: unknown) => e)) as LeafStoreError;
+    vi.restoreAllMocks();
+    expect(error).toBeInstanceOf(LeafStoreError);
+    expect(error.kind).toBe('quota');
+    expect(await store.readMeta()).toBeUndefined();
+    expect(await store.loadSectorMap()).toEqual(new Map([[0, Uint8Array.of(1)]]));
+    store.close();
+  });
+
+  it('takes an AbortError that names the quota for a quota error, never for a transient abort', () => {
+    const error = toLeafStoreError(new DOMException('Transaction aborted: quota exceeded', 'AbortError'), 'saving blocks to', 'w');
+    expect(error.kind).toBe('quota');
+    expect(toLeafStoreError(new DOMException('The transaction was aborted', 'AbortError'), 'saving blocks to', 'w').kind).toBe('aborted');
+  });
+
+  it('calls a database of a newer schema version "made by a newer Leaflab", never corrupt', async () => {
+    const factory = new IDBFactory();
+    const name = leafDatabaseName('img', 'w');
+    const newer = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = factory.open(name, 7);
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error ?? new Error('open failed'));
+    });
+    newer.close();
+    const store = new IdbLeafStore({ imageId: 'img', storageId: 'w', indexedDB: factory });
+    const error = (await store.open().catch((e: unknown) => e)) as LeafStoreError;
+    expect(error).toBeInstanceOf(LeafStoreError);
+    expect(error.kind).toBe('newer-format');
+    expect(error.message).toMatch(/made by a newer Leaflab \(database version 7; this one reads database version 1\)/);
+    expect(error.message).not.toMatch(/corrupt|damaged|reset/i);
   });
 
   it('lets go when another tab resets the workspace, and says so', async () => {

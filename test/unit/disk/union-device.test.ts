@@ -2,8 +2,10 @@ import { describe, expect, it, vi } from 'vitest';
 import { LeafBindingError } from '@/lib/disk/leaf-binding';
 import { LeafStoreError } from '@/lib/disk/leaf-store';
 import { MemoryRootSource, type RootLayer, type RootSource, type RootSourceCounters } from '@/lib/disk/root-source';
-import { UnionDevice } from '@/lib/disk/union-device';
+import { UnionDevice, type UnionDeviceOptions } from '@/lib/disk/union-device';
+import { exportDiskImage } from '@/lib/lab/disk-export';
 import { patternBytes } from './helpers/bytes';
+import { SlowRoot } from './helpers/slow-root';
 import { ControlledStore, idbLeaf, memoryLeaf, type LeafHandle } from './helpers/stores';
 
 const SIZE = 64 * 512;
@@ -14,7 +16,24 @@ function openDevice(leaf: LeafHandle, store = leaf.openStore(), root: RootSource
   return UnionDevice.open({ root, rootIdentity: IDENTITY, store, blockSizeBytes: 2048 });
 }
 
+/** A device over a fresh memory leaf, through a ControlledStore, with `options` on top. */
+async function openControlled(options: Partial<UnionDeviceOptions> = {}) {
+  const leaf = memoryLeaf();
+  const store = new ControlledStore(leaf.openStore());
+  const device = await UnionDevice.open({ root: new MemoryRootSource(rootBytes), rootIdentity: IDENTITY, store, blockSizeBytes: 2048, ...options });
+  return { leaf, store, device };
+}
+
 const sector = (seed: number, count = 1) => patternBytes(512 * count, seed);
+
+/** A memory leaf holding sector(1) at sector 0, closed again. */
+async function leafWithOneWrite() {
+  const leaf = memoryLeaf();
+  const device = await openDevice(leaf);
+  await device.write(0, sector(1));
+  await device.close();
+  return leaf;
+}
 const flushMicrotasks = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 describe('write ordering and group commit', () => {
@@ -64,17 +83,30 @@ describe('write ordering and group commit', () => {
       await expect(failing).rejects.toBe(quota);
       await expect(queued).rejects.toBe(quota);
       await expect(device.write(4096, sector(4))).rejects.toBe(quota);
+      await expect(device.write(4096 + 256, sector(5).subarray(0, 256))).rejects.toBe(quota); // 256-byte: merged too
       expect(onError).toHaveBeenCalledTimes(1);
       expect(onError).toHaveBeenCalledWith(quota);
       expect(device.failure).toBe(quota);
-      // Documented choice: reads still show what the guest saw, uncommitted writes included.
-      expect(await device.read(512, 2048)).toEqual(sector(2, 4));
+      expect(store.commits).toHaveLength(2); // a quota error is never retried, and nothing commits after it
+      // Reads, peek and the download still show what the guest saw: the failed batch, the
+      // writes queued behind it and those issued after the failure.
+      const afterFailure = rootBytes.slice(0, 8704);
+      afterFailure.set(sector(1), 0);
+      afterFailure.set(sector(2, 4), 512);
+      afterFailure.set(sector(4), 4096);
+      afterFailure.set(sector(5).subarray(0, 256), 4096 + 256);
+      afterFailure.set(sector(3), 8192);
+      expect(await device.read(0, 8704)).toEqual(afterFailure);
+      expect(await device.peek(0, 8704)).toEqual(afterFailure);
+      const downloaded = new Uint8Array(await (await exportDiskImage(device, () => undefined)).arrayBuffer());
+      expect(downloaded.subarray(0, 8704)).toEqual(afterFailure);
       await device.close();
 
       // After a reload: the committed write is there, the failed batch is not, not even in part.
       const reopened = await openDevice(leaf);
       expect(await reopened.read(0, 512)).toEqual(sector(1));
       expect(await reopened.read(512, 2048 + 512)).toEqual(rootBytes.slice(512, 3072));
+      expect(await reopened.read(4096, 512)).toEqual(rootBytes.slice(4096, 4608));
       expect(await reopened.read(8192, 512)).toEqual(rootBytes.slice(8192, 8704));
       expect(reopened.counters.leafSectors).toBe(1);
       await reopened.close();
@@ -82,17 +114,6 @@ describe('write ordering and group commit', () => {
   });
 
   it('a root read failure during a 256-byte read-modify-write fails the device instead of reordering writes', async () => {
-    const failingRoot: RootSource = {
-      sizeBytes: SIZE,
-      read: () => Promise.reject(new Error('network down')),
-      readForInspection: () => Promise.reject(new Error('network down')),
-      readIfCached: () => undefined, // nothing is ever in memory
-      layerOf: (): RootLayer => 'remote',
-      chunkSizeBytes: 512,
-      get counters(): RootSourceCounters {
-        return new MemoryRootSource(new Uint8Array(0)).counters;
-      },
-    };
     const leaf = memoryLeaf();
     const device = await openDevice(leaf, leaf.openStore(), failingRoot);
     const onError = vi.fn();
@@ -100,15 +121,40 @@ describe('write ordering and group commit', () => {
     await expect(device.write(256, new Uint8Array(256))).rejects.toThrow('network down');
     await expect(device.write(1024, new Uint8Array(512))).rejects.toThrow('network down');
     expect(onError).toHaveBeenCalledTimes(1);
+    expect(await device.read(1024, 512)).toEqual(new Uint8Array(512)); // still readable
+  });
+
+  it('a batch in flight when the device fails settles even if its own commit then fails', async () => {
+    const leaf = memoryLeaf();
+    const store = new ControlledStore(leaf.openStore());
+    const device = await openDevice(leaf, store, failingRoot);
+    store.hold();
+    store.failNextCommit(new LeafStoreError('quota', 'quota exceeded (simulated)'));
+    const inFlight = device.write(0, new Uint8Array(512));
+    await flushMicrotasks();
+    const partial = device.write(2048 + 256, new Uint8Array(256)); // its other half cannot be read
+    await expect(partial).rejects.toThrow('network down');
+    store.release();
+    await expect(inFlight).rejects.toThrow('network down'); // the device's first failure
   });
 });
 
+/** A root whose every read fails (the network is down). */
+const failingRoot: RootSource = {
+  sizeBytes: SIZE,
+  read: () => Promise.reject(new Error('network down')),
+  readForInspection: () => Promise.reject(new Error('network down')),
+  readIfCached: () => undefined, // nothing is ever in memory
+  layerOf: (): RootLayer => 'remote',
+  chunkSizeBytes: 512,
+  get counters(): RootSourceCounters {
+    return new MemoryRootSource(new Uint8Array(0)).counters;
+  },
+};
+
 describe('binding a leaf to its root', () => {
   it('refuses to open a leaf over a different root, with a message saying what and how to fix', async () => {
-    const leaf = memoryLeaf();
-    const device = await openDevice(leaf);
-    await device.write(0, sector(1));
-    await device.close();
+    const leaf = await leafWithOneWrite();
 
     const otherDigest = { ...IDENTITY, sha256: 'b'.repeat(64) };
     const attempt = UnionDevice.open({ root: new MemoryRootSource(rootBytes), rootIdentity: otherDigest, store: leaf.openStore() });
@@ -174,5 +220,172 @@ describe('layers, counters and events', () => {
     await expect(device.read(100, 512)).rejects.toThrow(RangeError);
     await expect(device.read(SIZE - 256, 512)).rejects.toThrow(/outside/);
     await expect(device.write(0, new Uint8Array(100))).rejects.toThrow(RangeError);
+  });
+});
+
+describe('opening a leaf', () => {
+  it('writes nothing: a leaf whose storage is full still opens and reads', async () => {
+    const leaf = await leafWithOneWrite();
+
+    const full = new ControlledStore(leaf.openStore());
+    const quota = new LeafStoreError('quota', 'quota exceeded (simulated)');
+    full.failNextCommit(quota);
+    const reopened = await openDevice(leaf, full);
+    expect(full.commits).toHaveLength(0);
+    expect(await reopened.read(0, 1024)).toEqual(new Uint8Array([...sector(1), ...rootBytes.subarray(512, 1024)]));
+    await expect(reopened.write(512, sector(2))).rejects.toBe(quota);
+    await reopened.close();
+  });
+
+  it("stores a new leaf's metadata only with its first blocks, in the same transaction", async () => {
+    const { leaf, device } = await openControlled({ now: () => 1234 });
+    await device.close();
+    expect(leaf.backing.meta).toBeUndefined(); // opened and closed: nothing stored at all
+
+    const store2 = new ControlledStore(leaf.openStore());
+    const device2 = await UnionDevice.open({ root: new MemoryRootSource(rootBytes), rootIdentity: IDENTITY, store: store2, blockSizeBytes: 2048, now: () => 5678, commitRetryDelayMs: 0 });
+    store2.failNextCommit(new LeafStoreError('aborted', 'aborted (simulated)')); // its retry must carry the metadata again
+    await device2.write(0, sector(1));
+    expect(leaf.backing.meta).toMatchObject({ blockSizeBytes: 2048, createdAt: 5678, root: IDENTITY });
+    expect(leaf.backing.meta).not.toHaveProperty('lastUsedAt');
+    await device2.write(512, sector(2)); // later commits leave it alone
+    expect(leaf.backing.meta?.createdAt).toBe(5678);
+    await device2.close();
+  });
+
+  it('calls a leaf of a newer format "made by a newer Leaflab", never corrupt, and does not touch it', async () => {
+    const leaf = await leafWithOneWrite();
+    const meta = leaf.backing.meta;
+    if (!meta) throw new Error('no metadata stored');
+    leaf.backing.meta = { ...meta, formatVersion: 3 } as unknown as typeof meta;
+
+    const error = (await openDevice(leaf).catch((e: unknown) => e)) as LeafStoreError;
+    expect(error).toBeInstanceOf(LeafStoreError);
+    expect(error.kind).toBe('newer-format');
+    expect(error.message).toMatch(/made by a newer Leaflab \(format 3; this one reads format 1\)/);
+    expect(error.message).toMatch(/Reload the page/);
+    expect(error.message).not.toMatch(/corrupt|damaged|reset/i);
+    expect(leaf.backing.blocks.size).toBe(1);
+  });
+
+  it('calls a leaf with blocks but no metadata damaged', async () => {
+    const leaf = memoryLeaf();
+    leaf.backing.sectorMap.set(0, Uint8Array.of(1));
+    leaf.backing.blocks.set(0, new Uint8Array(2048));
+    await expect(openDevice(leaf)).rejects.toMatchObject({ kind: 'corrupt', message: expect.stringMatching(/1 blocks but no metadata/) });
+  });
+});
+
+describe('transient aborts', () => {
+  const aborted = () => new LeafStoreError('aborted', 'aborted (simulated)');
+
+  const openRetrying = (commitRetries: number, commitRetryDelayMs: number) => openControlled({ commitRetries, commitRetryDelayMs });
+
+  it('are retried with doubling delays, then the write commits', async () => {
+    const { leaf, store, device } = await openRetrying(3, 20);
+    const onError = vi.fn();
+    device.onError(onError);
+    store.failNextCommit(aborted());
+    store.failNextCommit(aborted());
+    await device.write(0, sector(1));
+    expect(store.commits).toHaveLength(3);
+    const [first = 0, second = 0, third = 0] = store.commitTimesMs;
+    expect(second - first).toBeGreaterThanOrEqual(19);
+    expect(third - second).toBeGreaterThanOrEqual(39);
+    expect(device.counters.commitRetries).toBe(2);
+    expect(device.failure).toBeUndefined();
+    expect(onError).not.toHaveBeenCalled();
+    await device.close();
+    const reopened = await openDevice(leaf);
+    expect(await reopened.read(0, 512)).toEqual(sector(1));
+  });
+
+  it('fail the device once the retries are spent, like any commit failure', async () => {
+    const { store, device } = await openRetrying(2, 0);
+    const last = aborted();
+    store.failNextCommit(aborted());
+    store.failNextCommit(aborted());
+    store.failNextCommit(last);
+    await expect(device.write(0, sector(1))).rejects.toBe(last);
+    expect(store.commits).toHaveLength(3);
+    expect(device.failure).toBe(last);
+    expect(await device.read(0, 512)).toEqual(sector(1));
+  });
+
+  it('but never a quota error, even one that arrives after the transaction started', async () => {
+    const { store, device } = await openRetrying(3, 0);
+    const quota = new LeafStoreError('quota', 'quota exceeded (simulated, asynchronous)');
+    store.failNextCommitLater(quota, () => new Promise((resolve) => setTimeout(resolve, 5)));
+    await expect(device.write(0, sector(1))).rejects.toBe(quota);
+    expect(store.commits).toHaveLength(1);
+    expect(device.counters.commitRetries).toBe(0);
+  });
+});
+
+describe('the pending-write memory bound', () => {
+  it('makes a write that does not fit wait for commits, with later I/O behind it; reads never deadlock', async () => {
+    const { store, device } = await openControlled({ maxPendingBytes: 4096 }); // two blocks
+    const order: string[] = [];
+    store.hold();
+    const first = device.write(0, sector(1, 4)).then(() => order.push('first')); // block 0, committing (held)
+    await flushMicrotasks();
+    const second = device.write(2048, sector(2)).then(() => order.push('second')); // block 1: fits
+    const readBeforeWaiting = device.read(0, 512);
+    const third = device.write(4096, sector(3)).then(() => order.push('third')); // block 2: must wait
+    let readAfterWaitingDone = false;
+    const readAfterWaiting = device.peek(4096, 512).finally(() => (readAfterWaitingDone = true));
+    expect(await readBeforeWaiting).toEqual(sector(1, 4).subarray(0, 512)); // issued before: not held up
+    await flushMicrotasks();
+    expect(device.counters.pendingBytes).toBe(4096);
+    expect(device.readIfReady(4096, 512)).toBeUndefined(); // issued after the waiting write: behind it
+    expect(readAfterWaitingDone).toBe(false);
+    expect(order).toEqual([]);
+
+    // The first commit makes room: the third write gets in, and the read behind it answers
+    // while the commits of the second and third are still held.
+    store.release();
+    store.hold();
+    await first;
+    expect(await readAfterWaiting).toEqual(sector(3));
+    expect(device.counters.pendingBytes).toBeLessThanOrEqual(4096);
+    store.release();
+    await Promise.all([second, third]);
+    expect(order).toEqual(['first', 'second', 'third']);
+    await device.close();
+  });
+
+  it('lets a write larger than the bound in alone', async () => {
+    const { device } = await openControlled({ maxPendingBytes: 2048 });
+    await device.write(0, sector(1));
+    await device.write(0, sector(2, 16)); // 8 KiB, four blocks
+    expect(await device.read(0, 8192)).toEqual(sector(2, 16));
+    await device.close();
+  });
+
+  it('lets waiting writes in when the device fails, so they stay readable', async () => {
+    const { store, device } = await openControlled({ maxPendingBytes: 2048 });
+    const quota = new LeafStoreError('quota', 'quota exceeded (simulated)');
+    store.hold();
+    store.failNextCommit(quota);
+    const first = device.write(0, sector(1));
+    await flushMicrotasks();
+    const waiting = device.write(2048, sector(2));
+    store.release();
+    await expect(first).rejects.toBe(quota);
+    await expect(waiting).rejects.toBe(quota);
+    expect(await device.read(2048, 512)).toEqual(sector(2));
+  });
+});
+
+describe('inspection reads', () => {
+  it('peek reads the root past the guest cache (readForInspection); guest reads go through it', async () => {
+    const root = new SlowRoot(rootBytes, () => Promise.resolve());
+    const device = await openDevice(memoryLeaf(), undefined, root);
+    expect(await device.peek(8192, 1024)).toEqual(rootBytes.slice(8192, 9216));
+    expect(root.calls).toEqual({ read: 0, readForInspection: 1 });
+    expect(device.layerOfSector(16)).toBe('root'); // not cached by the inspection
+    expect(await device.read(8192, 1024)).toEqual(rootBytes.slice(8192, 9216));
+    expect(root.calls).toEqual({ read: 1, readForInspection: 1 });
+    expect(device.layerOfSector(16)).toBe('root-cached');
   });
 });
