@@ -33,6 +33,7 @@ function createLeafSchema(db: IDBDatabase): void {
   db.createObjectStore('sectorMap');
 }
 
+/** `leaflab-leaf:<imageId>:<storageId>`; lib/workspaces/leaf-databases.ts parses it back. */
 export function leafDatabaseName(imageId: string, storageId: string): string {
   return `leaflab-leaf:${imageId}:${storageId}`;
 }
@@ -214,27 +215,21 @@ export class IdbLeafStore implements LeafStore {
     }
   }
 
-  async destroy(): Promise<void> {
+  /**
+   * Deletes the leaf's database; resolves once it is gone. A connection that does not let go
+   * (a tab of an older Leaflab, a frozen tab) makes the browser fire "blocked" and keep the
+   * delete queued: it completes by itself when that connection closes, and nothing can open
+   * the leaf before that. So blocked is not a failure: `onBlocked` is told (once) and the
+   * promise resolves when the delete really completes.
+   */
+  async destroy(options: { onBlocked?: () => void } = {}): Promise<void> {
     const factory = this.requireFactory();
     this.close();
     const request = factory.deleteDatabase(this.databaseName);
-    const deleted = wrap(request) as unknown as Promise<unknown>;
-    const blocked = new Promise<never>((_, reject) => {
-      request.addEventListener('blocked', () =>
-        reject(
-          new LeafStoreError(
-            'blocked',
-            `Resetting workspace ${this.name} is waiting for another Leaflab tab that has it open. ` +
-              'Close that tab; the reset finishes as soon as it lets go.',
-          ),
-        ),
-      );
-    });
-    blocked.catch(() => undefined);
+    request.addEventListener('blocked', () => options.onBlocked?.(), { once: true });
     try {
-      await Promise.race([deleted, blocked]);
+      await wrap(request);
     } catch (error) {
-      deleted.catch(() => undefined);
       throw toLeafStoreError(error, 'deleting', this.name);
     }
   }
@@ -281,8 +276,10 @@ export interface LeafUsage {
 /**
  * What a leaf holds, without opening it as a disk: for the workspace list and the storage
  * panel. Browsers report usage per site, not per database, so this counts the leaf's own
- * bytes (blocks and sector map); IndexedDB's overhead is not included. A leaf that was never
- * written (no database yet) holds nothing, and is not created by measuring it.
+ * bytes (blocks and sector map); IndexedDB's overhead is not included. A leaf that does not
+ * exist holds nothing and is never created by measuring it, even when it is deleted between
+ * the look at `databases()` and the open: a measurement racing a delete must not leave an
+ * empty database behind that no workspace lists.
  */
 export async function measureLeafStore(options: IdbLeafStoreOptions): Promise<LeafUsage> {
   const factory = options.indexedDB ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB;
@@ -293,16 +290,21 @@ export async function measureLeafStore(options: IdbLeafStoreOptions): Promise<Le
     const existing = await factory.databases();
     if (!existing.some((info) => info.name === databaseName)) return empty;
   }
-  const request = factory.open(databaseName, DB_VERSION);
-  // Only reached where databases() is missing and the leaf does not exist: create the same
-  // empty schema open() would, so the leaf stays openable.
-  request.addEventListener('upgradeneeded', (event) => {
-    if (event.oldVersion < 1) createLeafSchema(request.result);
-  });
-  const db = (await wrap(request)) as unknown as IDBPDatabase<LeafDbSchema>;
+  // No version: an existing leaf opens as it is (never upgraded by a look). Only a missing one
+  // needs an upgrade, and aborting that upgrade leaves no database behind.
+  const request = factory.open(databaseName);
+  request.addEventListener('upgradeneeded', () => request.transaction?.abort());
+  let db: IDBPDatabase<LeafDbSchema>;
+  try {
+    db = (await wrap(request)) as unknown as IDBPDatabase<LeafDbSchema>;
+  } catch (error) {
+    if ((error as { name?: unknown } | null)?.name === 'AbortError') return empty;
+    throw error;
+  }
   // A reset or delete in another tab must not wait for this short look.
   db.addEventListener('versionchange', () => db.close());
   try {
+    if (!db.objectStoreNames.contains('meta') || !db.objectStoreNames.contains('blocks')) return empty;
     const tx = db.transaction(['meta', 'blocks'], 'readonly');
     const [meta, blockCount] = await Promise.all([tx.objectStore('meta').get(META_KEY), tx.objectStore('blocks').count(), tx.done]);
     const blockSizeBytes = meta?.blockSizeBytes ?? 0;

@@ -9,7 +9,7 @@
 import type { V86Options } from 'v86';
 import type { PublishedImage } from '../images/manifest';
 import { IdbLeafStore, RangeSource, UnionDevice, V86DiskAdapter } from '../disk';
-import { holdWorkspaceLock } from '../workspaces/workspace-lock';
+import { claimWorkspace } from '../workspaces/workspace-claim';
 import { fetchWithProgress } from './fetch-with-progress';
 import { NetworkMeter } from './network-meter';
 
@@ -135,7 +135,9 @@ export interface WorkspaceRef {
 }
 
 async function unionBackend(image: PublishedImage, workspace: WorkspaceRef): Promise<DiskBackend> {
-  const releaseLock = await holdWorkspaceLock(image.id, workspace.storageId, workspace.name);
+  // The lock, and a registry that still lists the leaf: a workspace deleted meanwhile is refused,
+  // not recreated as a leaf nothing lists.
+  const releaseLock = await claimWorkspace(image.id, workspace.storageId, workspace.name);
   try {
     return await openUnionDisk(image, workspace, releaseLock);
   } catch (error) {

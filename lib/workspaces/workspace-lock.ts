@@ -50,3 +50,13 @@ export async function workspacesInUse(imageId: string): Promise<Set<string>> {
   const { held = [] } = await navigator.locks.query();
   return new Set(held.flatMap((lock) => (lock.name?.startsWith(prefix) ? [lock.name.slice(prefix.length)] : [])));
 }
+
+/** Runs `work` holding the workspace's lock (see holdWorkspaceLock), and lets go after. */
+export async function withWorkspaceLock<T>(imageId: string, storageId: string, workspaceName: string, work: () => Promise<T>): Promise<T> {
+  const release = await holdWorkspaceLock(imageId, storageId, workspaceName);
+  try {
+    return await work();
+  } finally {
+    release();
+  }
+}

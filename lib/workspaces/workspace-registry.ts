@@ -5,13 +5,18 @@
  *
  * Names and storage ids are separate so that a rename is one small transaction here and never
  * copies a leaf, and so that a new workspace never inherits the data of a deleted one with the
- * same name: every new leaf gets a fresh random storage id. The one exception is the default
- * workspace, whose storage id is "default", so the leaf that labs used before workspaces
- * existed (`leaflab-leaf:<imageId>:default`) stays the default workspace's disk.
+ * same name: every new leaf gets a fresh random storage id, whatever its name, so any
+ * workspace (`default` too) can be renamed and its name reused at once.
+ *
+ * Storage id "default" is the one id not made here: labs before workspaces existed kept their
+ * disk in `leaflab-leaf:<imageId>:default`. Such a leaf, found with no entry, becomes the
+ * default workspace when a plain link first opens it (`openOrCreate`); a registry entry that
+ * already names it keeps it under whatever name it has now.
  */
 import { wrap, type DBSchema, type IDBPDatabase } from 'idb';
 import type { BootSettings } from '../images/manifest';
-import { assertWorkspaceName, DEFAULT_WORKSPACE_NAME } from './workspace-name';
+import { LEGACY_STORAGE_ID, leafDatabaseExists } from './leaf-databases';
+import { assertWorkspaceName, DEFAULT_WORKSPACE_NAME, firstFreeWorkspaceName } from './workspace-name';
 
 export interface WorkspaceRecord {
   imageId: string;
@@ -60,12 +65,19 @@ function unavailable(error: unknown, action: string): WorkspaceRegistryError {
   );
 }
 
-function newStorageId(name: string): string {
-  return name === DEFAULT_WORKSPACE_NAME ? DEFAULT_WORKSPACE_NAME : `ws-${crypto.randomUUID()}`;
+function newStorageId(): string {
+  return `ws-${crypto.randomUUID()}`;
 }
 
+/** The name an adopted leaf gets when the one it asks for is taken. */
+const ADOPTED_NAME_PREFIX = 'recovered';
+
 export class WorkspaceRegistry {
-  private constructor(private readonly db: IDBPDatabase<RegistrySchema>) {}
+  private constructor(
+    private readonly db: IDBPDatabase<RegistrySchema>,
+    /** The IndexedDB the registry and the leaves live in. */
+    readonly factory: IDBFactory,
+  ) {}
 
   /** Opens the registry (`factory`: injectable for tests; default the page's indexedDB). */
   static async open(factory?: IDBFactory): Promise<WorkspaceRegistry> {
@@ -89,7 +101,7 @@ export class WorkspaceRegistry {
       const db = (await wrap(request)) as unknown as IDBPDatabase<RegistrySchema>;
       // A newer Leaflab in another tab wants to upgrade: let go instead of blocking it.
       db.addEventListener('versionchange', () => db.close());
-      return new WorkspaceRegistry(db);
+      return new WorkspaceRegistry(db, idbFactory);
     } catch (error) {
       throw unavailable(error, 'opening the list of workspaces');
     }
@@ -125,18 +137,38 @@ export class WorkspaceRegistry {
     }
   }
 
+  /** The entry whose leaf is `storageId`, under whatever name it has now. */
+  async getByStorage(imageId: string, storageId: string): Promise<WorkspaceRecord | undefined> {
+    try {
+      return await this.db.getFromIndex('workspaces', 'byStorage', [imageId, storageId]);
+    } catch (error) {
+      throw unavailable(error, 'looking up a workspace');
+    }
+  }
+
   /**
    * The workspace a lab link names, created on first use (a link such as `?ws=week-1` that an
-   * instructor hands out makes the student's workspace). Marks it as used now.
+   * instructor hands out makes the student's workspace). Marks it as used now. A new `default`
+   * takes over a leaf from before workspaces existed (storage id "default") if one is there
+   * and no entry lists it; any other new workspace gets a fresh storage id.
    */
   async openOrCreate(imageId: string, name: string, defaults: BootSettings, now = Date.now()): Promise<{ record: WorkspaceRecord; created: boolean }> {
     assertWorkspaceName(name);
     try {
+      // Looked up before the transaction (an await on anything else would end it); the
+      // transaction checks again that no entry lists that leaf.
+      const legacyLeafExists =
+        name === DEFAULT_WORKSPACE_NAME && (await leafDatabaseExists(this.factory, imageId, LEGACY_STORAGE_ID)) === true;
       const tx = this.db.transaction('workspaces', 'readwrite');
       const existing = await tx.store.get([imageId, name]);
-      const record: WorkspaceRecord = existing
-        ? { ...existing, lastUsedAt: now }
-        : { imageId, name, storageId: newStorageId(name), createdAt: now, lastUsedAt: now, settings: { ...defaults } };
+      let record: WorkspaceRecord;
+      if (existing) {
+        record = { ...existing, lastUsedAt: now };
+      } else {
+        const adoptLegacy = legacyLeafExists && (await tx.store.index('byStorage').getKey([imageId, LEGACY_STORAGE_ID])) === undefined;
+        const storageId = adoptLegacy ? LEGACY_STORAGE_ID : newStorageId();
+        record = { imageId, name, storageId, createdAt: now, lastUsedAt: now, settings: { ...defaults } };
+      }
       await tx.store.put(record);
       await tx.done;
       return { record, created: !existing };
@@ -148,7 +180,7 @@ export class WorkspaceRegistry {
   /** A new workspace on the pristine root; refused if the name is taken. */
   async create(imageId: string, name: string, settings: BootSettings, now = Date.now()): Promise<WorkspaceRecord> {
     assertWorkspaceName(name);
-    const record: WorkspaceRecord = { imageId, name, storageId: newStorageId(name), createdAt: now, lastUsedAt: now, settings: { ...settings } };
+    const record: WorkspaceRecord = { imageId, name, storageId: newStorageId(), createdAt: now, lastUsedAt: now, settings: { ...settings } };
     try {
       // add() fails on an existing key (ConstraintError) within the same transaction: no race
       // with another tab creating the same name.
@@ -216,12 +248,47 @@ export class WorkspaceRegistry {
     }
   }
 
-  /** Forgets a workspace. Its leaf must be deleted first (see workspace-actions.ts). */
-  async remove(imageId: string, name: string): Promise<void> {
+  /**
+   * Forgets the workspace whose leaf is `storageId`; its leaf must be deleted first, under the
+   * workspace's lock (see workspace-actions.ts). By storage id, not name: the name may have
+   * been renamed meanwhile, or deleted and made again for another leaf, which must stay.
+   */
+  async remove(imageId: string, storageId: string): Promise<void> {
     try {
-      await this.db.delete('workspaces', [imageId, name]);
+      const tx = this.db.transaction('workspaces', 'readwrite');
+      const key = await tx.store.index('byStorage').getKey([imageId, storageId]);
+      if (key !== undefined) await tx.store.delete(key);
+      await tx.done;
     } catch (error) {
-      throw unavailable(error, `deleting workspace "${name}"`);
+      throw unavailable(error, 'deleting a workspace');
+    }
+  }
+
+  /**
+   * Lists a leaf that no entry lists (see unlisted-leaves.ts) as a new workspace, named
+   * `preferredName` if it is free, else `recovered-1`, `recovered-2`, …. Listing a leaf that
+   * is already listed returns its entry unchanged.
+   */
+  async adopt(imageId: string, storageId: string, settings: BootSettings, preferredName?: string, now = Date.now()): Promise<WorkspaceRecord> {
+    if (preferredName !== undefined) assertWorkspaceName(preferredName);
+    try {
+      const tx = this.db.transaction('workspaces', 'readwrite');
+      const [listed, records] = await Promise.all([
+        tx.store.index('byStorage').get([imageId, storageId]),
+        tx.store.index('byImage').getAll(imageId),
+      ]);
+      if (listed) {
+        await tx.done;
+        return listed;
+      }
+      const taken = new Set(records.map((record) => record.name));
+      const name = preferredName !== undefined && !taken.has(preferredName) ? preferredName : firstFreeWorkspaceName(ADOPTED_NAME_PREFIX, taken);
+      const record: WorkspaceRecord = { imageId, name, storageId, createdAt: now, lastUsedAt: now, settings: { ...settings } };
+      await tx.store.add(record);
+      await tx.done;
+      return record;
+    } catch (error) {
+      throw unavailable(error, 'listing a leftover disk as a workspace');
     }
   }
 }

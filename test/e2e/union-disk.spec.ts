@@ -91,8 +91,9 @@ test('a workspace made on another root image is refused, not mixed', async () =>
   await lab.run('echo kept > /root/kept.txt; sync');
   // Pretend the served image changed since the workspace was made: rewrite the leaf's record
   // of its root (a new build of the image would have another digest).
-  await lab.page.evaluate(async (imageId) => {
-    const request = indexedDB.open(`leaflab-leaf:${imageId}:default`);
+  const { storageId } = (await lab.workspace())!;
+  await lab.page.evaluate(async ({ imageId, storageId }) => {
+    const request = indexedDB.open(`leaflab-leaf:${imageId}:${storageId}`);
     const db = await new Promise<IDBDatabase>((resolve, reject) => {
       request.onsuccess = () => resolve(request.result);
       request.onerror = () => reject(request.error);
@@ -106,7 +107,7 @@ test('a workspace made on another root image is refused, not mixed', async () =>
       tx.onerror = () => reject(tx.error);
     });
     db.close();
-  }, DEFAULT_IMAGE_ID);
+  }, { imageId: DEFAULT_IMAGE_ID, storageId });
 
   await lab.reload();
   await lab.waitForStatus('error', 30_000).catch(() => undefined);

@@ -33,3 +33,47 @@ test('a workspace open in one tab is refused in a second tab until the first clo
   await second.waitForPrompt();
   expect(await second.run('echo second-tab-$((1+1))')).toContain('second-tab-2');
 });
+
+/**
+ * A reset whose delete another connection holds up (a tab of an older Leaflab that ignores
+ * "versionchange") is not a failure: the browser keeps the delete queued. The lab says it is
+ * pending, then done when the other side lets go, and boots on the pristine image.
+ */
+test('a reset held up by another connection is shown as pending, then done', async ({ context }) => {
+  const lab = new LabPage(await context.newPage());
+  await lab.open(DEFAULT_IMAGE_ID, '?ws=pending-reset');
+  await lab.waitForPrompt();
+  await lab.run('echo before-reset > /root/before-reset.txt; sync');
+  const { storageId } = (await lab.workspace())!;
+
+  const holder = await context.newPage();
+  await holder.goto('/api/images'); // any page of the same origin
+  await holder.evaluate(async (databaseName) => {
+    const request = indexedDB.open(databaseName);
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    (window as unknown as { heldLeaf: IDBDatabase }).heldLeaf = db; // no versionchange handler: it does not let go
+  }, `leaflab-leaf:${DEFAULT_IMAGE_ID}:${storageId}`);
+
+  const dialogs: string[] = [];
+  lab.page.on('dialog', (dialog) => {
+    dialogs.push(dialog.message());
+    void dialog.accept();
+  });
+  await lab.click('Reset disk');
+  const status = lab.page.getByTestId('deletion-status');
+  await expect(status).toHaveAttribute('data-state', 'pending');
+  await expect(status).toContainText('finishes when the other tab that has it open lets go');
+  await lab.page.waitForTimeout(1500);
+  await expect(status).toHaveAttribute('data-state', 'pending'); // still waiting, not failed
+  expect(dialogs).toHaveLength(1); // the confirmation only: no "could not be reset"
+
+  await holder.evaluate(() => (window as unknown as { heldLeaf: IDBDatabase }).heldLeaf.close());
+  await expect(status).toHaveAttribute('data-state', 'done');
+  await lab.waitForStatus('booting', 30_000);
+  await lab.waitForPrompt();
+  expect(await lab.fileExists('/root/before-reset.txt')).toBe(false);
+  expect(dialogs).toHaveLength(1);
+});

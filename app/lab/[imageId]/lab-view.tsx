@@ -14,9 +14,11 @@ import {
   firstFreeWorkspaceName,
   withWorkspaceRegistry,
   WorkspaceRegistryError,
+  type LeafDeletionOptions,
   type WorkspaceRecord,
 } from '@/lib/workspaces';
 import { BlockMap } from './block-map';
+import { DeletionStatusLine, useDeletionStatus } from './deletion-status';
 import { DownloadDiskButton } from './download-disk-button';
 import { MachinePanel } from './machine-panel';
 import { SerialConsole } from './serial-console';
@@ -74,6 +76,7 @@ export function LabView({ image: imageProp, assets: assetsProp, diskMode, worksp
   // Bumped by "Reset disk": a new session boots on the pristine root.
   const [generation, setGeneration] = useState(0);
   const [resetting, setResetting] = useState(false);
+  const resetStatus = useDeletionStatus();
   const listing = useWorkspaces(image.id);
   // A share link creates its workspace once, even if React runs the effect twice.
   const shareHandled = useRef(false);
@@ -158,7 +161,10 @@ export function LabView({ image: imageProp, assets: assetsProp, diskMode, worksp
     setResetting(true);
     try {
       await session.destroy();
-      await discardWorkspaceChanges(workspace);
+      await resetStatus.track(
+        (options) => discardWorkspaceChanges(workspace, options),
+        'Reset done: the other tab let go, and the machine boots on the original image.',
+      );
       setGeneration((n) => n + 1);
       listing.refresh();
     } catch (error) {
@@ -181,10 +187,10 @@ export function LabView({ image: imageProp, assets: assetsProp, diskMode, worksp
     }
   }
 
-  async function removeWorkspace(record: WorkspaceRecord) {
+  async function removeWorkspace(record: WorkspaceRecord, options: LeafDeletionOptions) {
     const isCurrent = record.storageId === workspace?.storageId;
     if (isCurrent) await session?.destroy();
-    await withWorkspaceRegistry((registry) => deleteWorkspace(registry, record));
+    await withWorkspaceRegistry((registry) => deleteWorkspace(registry, record, options));
     if (isCurrent) {
       const next = listing.workspaces.find((w) => w.record.storageId !== record.storageId)?.record.name ?? DEFAULT_WORKSPACE_NAME;
       router.push(hrefOf(next));
@@ -248,6 +254,7 @@ export function LabView({ image: imageProp, assets: assetsProp, diskMode, worksp
         </div>
       </div>
       <StatusBar snapshot={snapshot} />
+      <DeletionStatusLine status={resetStatus.status} />
       <div className="lab-body">
         <div className="lab-main">
           <div className="lab-panes">
@@ -280,7 +287,7 @@ export function LabView({ image: imageProp, assets: assetsProp, diskMode, worksp
             onDelete={removeWorkspace}
           />
         )}
-        {diskMode === 'union' && <StoragePanel listing={listing} />}
+        {diskMode === 'union' && <StoragePanel listing={listing} imageDefaults={image.boot} />}
         {workspace && (
           <MachinePanel key={JSON.stringify(workspace.settings)} settings={workspace.settings} imageDefaults={image.boot} onApply={applySettings} />
         )}

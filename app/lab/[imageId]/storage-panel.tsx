@@ -2,7 +2,9 @@
 
 import { useCallback, useEffect, useState } from 'react';
 import { formatBytes } from '@/lib/format';
+import type { BootSettings } from '@/lib/images/manifest';
 import { totalApproximateBytes } from '@/lib/workspaces';
+import { UnlistedLeavesList } from './unlisted-leaves-list';
 import type { WorkspaceListing } from './use-workspaces';
 
 interface Estimate {
@@ -22,8 +24,11 @@ const PERSIST_TEXT: Record<PersistState, string> = {
 /** How often the estimate is refreshed: the browser updates it lazily anyway. */
 const REFRESH_INTERVAL_MS = 5000;
 
-/** What the browser stores for Leaflab, whether it may evict it, and each workspace's share. */
-export function StoragePanel({ listing }: { listing: WorkspaceListing }) {
+/**
+ * What the browser stores for Leaflab, whether it may evict it, each workspace's share, and
+ * the disks no workspace lists. `imageDefaults`: the machine a disk kept as a workspace boots.
+ */
+export function StoragePanel({ listing, imageDefaults }: { listing: WorkspaceListing; imageDefaults: BootSettings }) {
   const [estimate, setEstimate] = useState<Estimate>();
   const [persist, setPersist] = useState<PersistState>('unknown');
   const [persistOutcome, setPersistOutcome] = useState<string>();
@@ -46,7 +51,7 @@ export function StoragePanel({ listing }: { listing: WorkspaceListing }) {
   useEffect(() => {
     const settled = Promise.resolve();
     void settled.then(refreshEstimate);
-  }, [listing.workspaces, refreshEstimate]);
+  }, [listing.workspaces, listing.unlisted, refreshEstimate]);
 
   async function askPersist() {
     const granted = await navigator.storage.persist();
@@ -79,6 +84,15 @@ export function StoragePanel({ listing }: { listing: WorkspaceListing }) {
           {formatBytes(workspaceBytes)} in {listing.workspaces.length} workspace{listing.workspaces.length === 1 ? '' : 's'} (see
           Workspaces for each)
         </dd>
+        {listing.unlisted.length > 0 && (
+          <>
+            <dt>Disks no workspace lists</dt>
+            <dd data-testid="unlisted-usage">
+              {formatBytes(totalApproximateBytes(listing.unlisted))} in {listing.unlisted.length} disk
+              {listing.unlisted.length === 1 ? '' : 's'} (below)
+            </dd>
+          </>
+        )}
         <dt>Eviction</dt>
         <dd data-testid="storage-persistence">{PERSIST_TEXT[persist]}</dd>
       </dl>
@@ -88,6 +102,7 @@ export function StoragePanel({ listing }: { listing: WorkspaceListing }) {
         </button>
       )}
       {persistOutcome && <p role="status">{persistOutcome}</p>}
+      <UnlistedLeavesList listing={listing} imageDefaults={imageDefaults} />
       <p className="meta">
         When storage is full the machine pauses and says so; nothing it was told is saved gets lost. Delete workspaces you no
         longer need to make room.

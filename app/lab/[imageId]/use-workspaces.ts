@@ -1,10 +1,20 @@
 'use client';
 
 import { useCallback, useEffect, useState } from 'react';
-import { measureWorkspaces, withWorkspaceRegistry, workspacesInUse, type MeasuredWorkspace } from '@/lib/workspaces';
+import {
+  measureUnlistedLeaves,
+  measureWorkspaces,
+  takeLeafInventory,
+  withWorkspaceRegistry,
+  workspacesInUse,
+  type MeasuredUnlistedLeaf,
+  type MeasuredWorkspace,
+} from '@/lib/workspaces';
 
 export interface WorkspaceListing {
   workspaces: MeasuredWorkspace[];
+  /** Leaf databases of this image that no workspace lists (see lib/workspaces/unlisted-leaves.ts). */
+  unlisted: MeasuredUnlistedLeaf[];
   /** Storage ids open in some tab of this browser now. */
   inUse: Set<string>;
   error: string | undefined;
@@ -16,9 +26,10 @@ export interface WorkspaceListing {
 /** How often the list re-measures (sizes grow while the guest writes). */
 const REFRESH_INTERVAL_MS = 5000;
 
-/** This image's workspaces with their sizes, refreshed every few seconds and after each action. */
+/** This image's workspaces and unlisted leaves with their sizes, refreshed every few seconds and after each action. */
 export function useWorkspaces(imageId: string): WorkspaceListing {
   const [workspaces, setWorkspaces] = useState<MeasuredWorkspace[]>([]);
+  const [unlisted, setUnlisted] = useState<MeasuredUnlistedLeaf[]>([]);
   const [inUse, setInUse] = useState<Set<string>>(new Set());
   const [error, setError] = useState<string>();
   const [measuredAtMs, setMeasuredAtMs] = useState(0);
@@ -29,10 +40,15 @@ export function useWorkspaces(imageId: string): WorkspaceListing {
     let cancelled = false;
     const load = async () => {
       try {
-        const records = await withWorkspaceRegistry((registry) => registry.list(imageId));
-        const [measured, used] = await Promise.all([measureWorkspaces(records), workspacesInUse(imageId)]);
+        const inventory = await withWorkspaceRegistry((registry) => takeLeafInventory(registry, imageId));
+        const [measured, measuredUnlisted, used] = await Promise.all([
+          measureWorkspaces(inventory.workspaces),
+          measureUnlistedLeaves(inventory.unlisted),
+          workspacesInUse(imageId),
+        ]);
         if (cancelled) return;
         setWorkspaces(measured);
+        setUnlisted(measuredUnlisted);
         setInUse(used);
         setMeasuredAtMs(Date.now());
         setError(undefined);
@@ -48,5 +64,5 @@ export function useWorkspaces(imageId: string): WorkspaceListing {
     };
   }, [imageId, tick]);
 
-  return { workspaces, inUse, error, measuredAtMs, refresh };
+  return { workspaces, unlisted, inUse, error, measuredAtMs, refresh };
 }

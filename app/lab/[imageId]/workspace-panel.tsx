@@ -4,7 +4,9 @@ import { ErrorMessage } from '@/app/components/error-message';
 import Link from 'next/link';
 import { useState, type FormEvent } from 'react';
 import { formatBytes, formatWhenShort } from '@/lib/format';
-import { WORKSPACE_NAME_MAX_LENGTH, workspaceNameProblem, type WorkspaceRecord } from '@/lib/workspaces';
+import { WORKSPACE_NAME_MAX_LENGTH, workspaceNameProblem, type LeafDeletionOptions, type WorkspaceRecord } from '@/lib/workspaces';
+import { DeletionStatusLine, useDeletionStatus } from './deletion-status';
+import { useListingAction } from './use-listing-action';
 import type { WorkspaceListing } from './use-workspaces';
 
 interface WorkspacePanelProps {
@@ -13,28 +15,16 @@ interface WorkspacePanelProps {
   hrefOf(name: string): string;
   onCreate(name: string): Promise<void>;
   onRename(record: WorkspaceRecord, newName: string): Promise<void>;
-  onDelete(record: WorkspaceRecord): Promise<void>;
+  /** Resolves when the workspace is gone; `options.onPending` hears if another tab holds its disk. */
+  onDelete(record: WorkspaceRecord, options: LeafDeletionOptions): Promise<void>;
 }
 
 /** The image's workspaces: switch, create, rename, delete; each with its size and last use. */
 export function WorkspacePanel({ current, listing, hrefOf, onCreate, onRename, onDelete }: WorkspacePanelProps) {
   const [newName, setNewName] = useState('');
   const [renaming, setRenaming] = useState<{ record: WorkspaceRecord; name: string }>();
-  const [message, setMessage] = useState<string>();
-  const [busy, setBusy] = useState(false);
-
-  async function act(action: () => Promise<void>) {
-    setBusy(true);
-    setMessage(undefined);
-    try {
-      await action();
-      listing.refresh();
-    } catch (error) {
-      setMessage((error as Error).message);
-    } finally {
-      setBusy(false);
-    }
-  }
+  const { busy, message, setMessage, act } = useListingAction(listing);
+  const deletion = useDeletionStatus();
 
   function submitNew(event: FormEvent) {
     event.preventDefault();
@@ -61,7 +51,7 @@ export function WorkspacePanel({ current, listing, hrefOf, onCreate, onRename, o
     const confirmed = window.confirm(
       `Delete workspace "${record.name}"? Every change made in it is discarded and its storage is freed. This cannot be undone.`,
     );
-    if (confirmed) void act(() => onDelete(record));
+    if (confirmed) void act(() => deletion.track((options) => onDelete(record, options), `Workspace "${record.name}" is deleted.`));
   }
 
   return (
@@ -149,6 +139,7 @@ export function WorkspacePanel({ current, listing, hrefOf, onCreate, onRename, o
           Create and open
         </button>
       </form>
+      <DeletionStatusLine status={deletion.status} />
       <ErrorMessage message={message} />
     </section>
   );

@@ -20,14 +20,27 @@ describe('WorkspaceRegistry', () => {
     expect(again.record).toMatchObject({ storageId: first.record.storageId, createdAt: 1000, lastUsedAt: 2000, settings: SETTINGS });
   });
 
-  it('keeps the legacy storage id for the default workspace and fresh ones for every other', async () => {
+  it('gives every new workspace, default too, a fresh storage id: a new "a" never inherits the old one\'s leaf', async () => {
     const registry = await freshRegistry();
     const { record: defaultWorkspace } = await registry.openOrCreate('img', 'default', SETTINGS);
-    expect(defaultWorkspace.storageId).toBe('default');
+    expect(defaultWorkspace.storageId).toMatch(/^ws-[0-9a-f-]{36}$/);
     const a = await registry.create('img', 'a', SETTINGS);
-    await registry.remove('img', 'a');
+    await registry.remove('img', a.storageId);
     const aAgain = await registry.create('img', 'a', SETTINGS);
-    expect(aAgain.storageId).not.toBe(a.storageId); // a new "a" never inherits the old one's leaf
+    expect(aAgain.storageId).toMatch(/^ws-/);
+    expect(aAgain.storageId).not.toBe(a.storageId);
+    expect(aAgain.storageId).not.toBe(defaultWorkspace.storageId);
+  });
+
+  it('removes by storage id: an entry made again under the same name for another leaf stays', async () => {
+    const registry = await freshRegistry();
+    const stale = await registry.create('img', 'a', SETTINGS);
+    await registry.remove('img', stale.storageId); // another tab deleted "a"…
+    const remade = await registry.create('img', 'a', SETTINGS); // …and a link made it again
+    await registry.remove('img', stale.storageId); // this tab's late delete of the old "a"
+    expect(await registry.get('img', 'a')).toEqual(remade);
+    expect(await registry.getByStorage('img', remade.storageId)).toEqual(remade);
+    expect(await registry.getByStorage('img', stale.storageId)).toBeUndefined();
   });
 
   it('refuses a duplicate name and an invalid one', async () => {
