@@ -161,19 +161,33 @@ export class WorkspaceRegistry {
         name === DEFAULT_WORKSPACE_NAME && (await leafDatabaseExists(this.factory, imageId, LEGACY_STORAGE_ID)) === true;
       const tx = this.db.transaction('workspaces', 'readwrite');
       const existing = await tx.store.get([imageId, name]);
-      let record: WorkspaceRecord;
       if (existing) {
-        record = { ...existing, lastUsedAt: now };
-      } else {
-        const adoptLegacy = legacyLeafExists && (await tx.store.index('byStorage').getKey([imageId, LEGACY_STORAGE_ID])) === undefined;
-        const storageId = adoptLegacy ? LEGACY_STORAGE_ID : newStorageId();
-        record = { imageId, name, storageId, createdAt: now, lastUsedAt: now, settings: { ...defaults } };
+        await tx.done;
+        return { record: await this.markUsed(existing, now), created: false };
       }
+      const adoptLegacy = legacyLeafExists && (await tx.store.index('byStorage').getKey([imageId, LEGACY_STORAGE_ID])) === undefined;
+      const storageId = adoptLegacy ? LEGACY_STORAGE_ID : newStorageId();
+      const record: WorkspaceRecord = { imageId, name, storageId, createdAt: now, lastUsedAt: now, settings: { ...defaults } };
       await tx.store.put(record);
       await tx.done;
-      return { record, created: !existing };
+      return { record, created: true };
     } catch (error) {
       throw unavailable(error, `opening workspace "${name}"`);
+    }
+  }
+
+  /**
+   * Records the last use. Only bookkeeping: when it cannot be saved (a full quota) the
+   * workspace still opens with its earlier time, so a user can always reopen a workspace to
+   * rescue it.
+   */
+  private async markUsed(record: WorkspaceRecord, now: number): Promise<WorkspaceRecord> {
+    const used = { ...record, lastUsedAt: now };
+    try {
+      await this.db.put('workspaces', used);
+      return used;
+    } catch {
+      return record;
     }
   }
 

@@ -13,7 +13,6 @@ function metaFor(imageId: string): LeafMeta {
     sectorSizeBytes: 512,
     blockSizeBytes: BLOCK_SIZE_BYTES,
     createdAt: 1,
-    lastUsedAt: 2,
   };
 }
 
@@ -22,13 +21,13 @@ export async function writeLeaf(imageId: string, storageId: string, blockCount: 
   const store = new IdbLeafStore({ imageId, storageId, indexedDB });
   await store.open();
   try {
-    await store.writeMeta(metaFor(imageId));
     await store.writeBlocks(
       Array.from({ length: blockCount }, (_, blockIndex) => ({
         blockIndex,
         data: new Uint8Array(BLOCK_SIZE_BYTES).fill(blockIndex + 1),
         validSectors: Uint8Array.of(0b11),
       })),
+      metaFor(imageId),
     );
   } finally {
     store.close();
