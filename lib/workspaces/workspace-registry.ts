@@ -184,8 +184,12 @@ export class WorkspaceRegistry {
   private async markUsed(record: WorkspaceRecord, now: number): Promise<WorkspaceRecord> {
     const used = { ...record, lastUsedAt: now };
     try {
-      await this.db.put('workspaces', used);
-      return used;
+      // Only over the same entry: a delete that ran in between must not be undone.
+      const tx = this.db.transaction('workspaces', 'readwrite');
+      const current = await tx.store.get([record.imageId, record.name]);
+      if (current?.storageId === record.storageId) await tx.store.put({ ...current, lastUsedAt: now });
+      await tx.done;
+      return current?.storageId === record.storageId ? { ...current, lastUsedAt: now } : used;
     } catch {
       return record;
     }
