@@ -182,14 +182,14 @@ export class WorkspaceRegistry {
    * rescue it.
    */
   private async markUsed(record: WorkspaceRecord, now: number): Promise<WorkspaceRecord> {
-    const used = { ...record, lastUsedAt: now };
     try {
       // Only over the same entry: a delete that ran in between must not be undone.
       const tx = this.db.transaction('workspaces', 'readwrite');
       const current = await tx.store.get([record.imageId, record.name]);
-      if (current?.storageId === record.storageId) await tx.store.put({ ...current, lastUsedAt: now });
+      const used = current?.storageId === record.storageId ? { ...current, lastUsedAt: now } : undefined;
+      if (used) await tx.store.put(used);
       await tx.done;
-      return current?.storageId === record.storageId ? { ...current, lastUsedAt: now } : used;
+      return used ?? record;
     } catch {
       return record;
     }
