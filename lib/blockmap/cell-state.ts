@@ -40,6 +40,7 @@ export const CELL_STATE_LABELS: Record<CellState, string> = {
 export const SECTOR_LAYER_LABELS: Record<SectorLayer, string> = {
   pending: 'written, being saved',
   leaf: 'leaf (your changes)',
+  frozen: 'checkpoint or published layer',
   zero: 'all-zero root chunk (never fetched)',
   'root-cached': 'root, fetched',
   root: 'root, not fetched yet',

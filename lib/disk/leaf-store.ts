@@ -6,7 +6,13 @@
  * browser and `MemoryLeafStore`, a twin with the same semantics, for fast property tests.
  */
 
-export const LEAF_FORMAT_VERSION = 1;
+/**
+ * Format 1: a leaf directly on its root. Format 2: a leaf on top of a chain of frozen layers
+ * (`parentLayerId`); an older Leaflab must refuse it as "newer" rather than read it over the bare
+ * root, which would show a mixture of disks. A leaf with no parent is still written as format 1.
+ */
+export const LEAF_FORMAT_VERSION = 2;
+export type LeafFormatVersion = 1 | 2;
 export const SECTOR_SIZE_BYTES = 512;
 
 /** The root image a leaf was made on. A leaf is only ever read over this exact root. */
@@ -18,8 +24,10 @@ export interface RootIdentity {
 }
 
 export interface LeafMeta {
-  formatVersion: typeof LEAF_FORMAT_VERSION;
+  formatVersion: LeafFormatVersion;
   root: RootIdentity;
+  /** The frozen layer this leaf lies on (format 2); absent for a leaf directly on the root. */
+  parentLayerId?: string;
   sectorSizeBytes: typeof SECTOR_SIZE_BYTES;
   /** Leaf block size (a multiple of 512); fixed for the life of the leaf. */
   blockSizeBytes: number;
@@ -105,8 +113,12 @@ export function parseLeafMeta(value: unknown, storeName: string): LeafMeta {
   if (typeof formatVersion === 'number' && Number.isSafeInteger(formatVersion) && formatVersion > LEAF_FORMAT_VERSION) {
     throw newerFormatError(storeName, `format ${formatVersion}`, `format ${LEAF_FORMAT_VERSION}`);
   }
-  if (formatVersion !== LEAF_FORMAT_VERSION) {
-    return corrupt(`format version ${String(formatVersion)}, this Leaflab reads version ${LEAF_FORMAT_VERSION}`);
+  if (formatVersion !== 1 && formatVersion !== 2) {
+    return corrupt(`format version ${String(formatVersion)}, this Leaflab reads versions 1 to ${LEAF_FORMAT_VERSION}`);
+  }
+  const parentLayerId = meta.parentLayerId;
+  if (formatVersion === 2 ? typeof parentLayerId !== 'string' || parentLayerId === '' : parentLayerId !== undefined) {
+    return corrupt(`format ${formatVersion} with parent layer ${String(parentLayerId)}`);
   }
   if (meta.sectorSizeBytes !== SECTOR_SIZE_BYTES) return corrupt(`sector size ${String(meta.sectorSizeBytes)}`);
   const blockSizeBytes = meta.blockSizeBytes;
@@ -127,8 +139,9 @@ export function parseLeafMeta(value: unknown, storeName: string): LeafMeta {
   // Leaves saved by earlier versions also carry lastUsedAt: ignored (the workspace registry keeps it).
   if (typeof meta.createdAt !== 'number') return corrupt('missing creation time');
   return {
-    formatVersion: LEAF_FORMAT_VERSION,
+    formatVersion,
     root: { id: root.id, sizeBytes: root.sizeBytes, sha256: root.sha256 },
+    ...(typeof parentLayerId === 'string' ? { parentLayerId } : {}),
     sectorSizeBytes: SECTOR_SIZE_BYTES,
     blockSizeBytes,
     createdAt: meta.createdAt,

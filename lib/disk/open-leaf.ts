@@ -5,7 +5,7 @@
  * journal saves it with the leaf's first blocks, in the same transaction.
  */
 import { assertLeafBinding } from './leaf-binding';
-import { isValidBlockSize, LEAF_FORMAT_VERSION, SECTOR_SIZE_BYTES, type LeafMeta, type LeafStore, type RootIdentity } from './leaf-store';
+import { isValidBlockSize, SECTOR_SIZE_BYTES, type LeafMeta, type LeafStore, type RootIdentity } from './leaf-store';
 import { damagedLeafError } from './sector-merge';
 import { bitmapByteLength } from './sector-bitmap';
 
@@ -18,15 +18,17 @@ export interface OpenedLeaf {
 }
 
 /**
- * Opens `store` for a disk of `rootIdentity.sizeBytes`. Refuses with LeafBindingError when the
- * leaf was made on another root, with LeafStoreError 'newer-format' or 'corrupt' when it
- * cannot be read; the store is closed again in those cases.
+ * Opens `store` for a disk of `rootIdentity.sizeBytes` whose leaf lies on `parentLayerId`
+ * (undefined: directly on the root). Refuses with LeafBindingError when the leaf was made on
+ * another root, with LeafStoreError 'newer-format' or 'corrupt' when it cannot be read or was
+ * made on another parent; the store is closed again in those cases.
  */
 export async function openLeaf(
   store: LeafStore,
   rootIdentity: RootIdentity,
   newLeafBlockSizeBytes: number,
   nowMs: number,
+  parentLayerId?: string,
 ): Promise<OpenedLeaf> {
   await store.open();
   try {
@@ -34,7 +36,14 @@ export async function openLeaf(
     const sectorMap = await store.loadSectorMap();
     if (stored) assertLeafBinding(stored.root, rootIdentity, store.name);
     else if (sectorMap.size > 0) throw damagedLeafError(store.name, `it holds ${sectorMap.size} blocks but no metadata`);
-    const meta = stored ?? newLeafMeta(rootIdentity, newLeafBlockSizeBytes, nowMs);
+    if (stored && stored.parentLayerId !== parentLayerId) {
+      throw damagedLeafError(
+        store.name,
+        `its changes were made on ${stored.parentLayerId ? `layer ${stored.parentLayerId}` : 'the bare image'}, but its workspace puts it on ` +
+          `${parentLayerId ? `layer ${parentLayerId}` : 'the bare image'}`,
+      );
+    }
+    const meta = stored ?? newLeafMeta(rootIdentity, newLeafBlockSizeBytes, nowMs, parentLayerId);
     checkSectorMap(sectorMap, meta.blockSizeBytes / SECTOR_SIZE_BYTES, rootIdentity.sizeBytes / SECTOR_SIZE_BYTES, store.name);
     return { meta, metaStored: stored !== undefined, sectorMap };
   } catch (error) {
@@ -43,13 +52,14 @@ export async function openLeaf(
   }
 }
 
-function newLeafMeta(rootIdentity: RootIdentity, blockSizeBytes: number, nowMs: number): LeafMeta {
+function newLeafMeta(rootIdentity: RootIdentity, blockSizeBytes: number, nowMs: number, parentLayerId: string | undefined): LeafMeta {
   if (!isValidBlockSize(blockSizeBytes)) {
     throw new RangeError(`Leaf block size must be a positive multiple of 512 bytes, got ${blockSizeBytes}`);
   }
   return {
-    formatVersion: LEAF_FORMAT_VERSION,
+    formatVersion: parentLayerId === undefined ? 1 : 2,
     root: { id: rootIdentity.id, sizeBytes: rootIdentity.sizeBytes, sha256: rootIdentity.sha256 },
+    ...(parentLayerId === undefined ? {} : { parentLayerId }),
     sectorSizeBytes: SECTOR_SIZE_BYTES,
     blockSizeBytes,
     createdAt: nowMs,

@@ -1,15 +1,17 @@
 /**
  * How many sectors of a range each layer of the union device serves, counted the way
- * `UnionDevice.layerOfSector` decides one sector (pending > leaf > the root's layer), but a
+ * `UnionDevice.layerOfSector` decides one sector (pending > leaf > frozen layers > the root's layer), but a
  * leaf block and a root chunk at a time: the block map classifies a whole disk into a few
  * thousand cells several times a second, and a 128 MiB disk has 262144 sectors.
  *
  * The range is cut into segments that lie inside one leaf block and one root chunk. In a
  * segment the root's layer is one `layerOf` call, a block without pending writes costs one
  * bitmap count (bytes, not sectors), and only blocks with pending writes, which are few and
- * short-lived, are walked sector by sector.
+ * short-lived, are walked sector by sector. With frozen layers under the leaf, the sectors the
+ * leaf does not hold are looked up in the chain's flattened index, one array read each.
  */
 import { SECTOR_SIZE_BYTES } from './leaf-store';
+import type { LayerChain } from './layer-chain';
 import type { PendingOverlay } from './pending-overlay';
 import type { RootSource } from './root-source';
 import { countSectorsInRange, hasSector } from './sector-bitmap';
@@ -19,6 +21,8 @@ export interface SectorLayerCounts {
   pendingSectors: number;
   /** Committed to the leaf (the user's changes, persistent). */
   leafSectors: number;
+  /** Served by frozen layers (checkpoints, published layers), by layer number − 1 (bottom first). */
+  frozenSectors: number[];
   /** Root sectors in chunks the manifest lists as all-zero (never fetched). */
   zeroSectors: number;
   /** Root sectors whose chunk is in memory (fetched). */
@@ -28,7 +32,7 @@ export interface SectorLayerCounts {
 }
 
 export function emptySectorLayerCounts(): SectorLayerCounts {
-  return { pendingSectors: 0, leafSectors: 0, zeroSectors: 0, rootCachedSectors: 0, rootSectors: 0 };
+  return { pendingSectors: 0, leafSectors: 0, frozenSectors: [], zeroSectors: 0, rootCachedSectors: 0, rootSectors: 0 };
 }
 
 /** The leaf's side of the device: its committed sector map and the pending overlays over it. */
@@ -38,6 +42,8 @@ export interface LeafLayers {
   readonly committed: ReadonlyMap<number, Uint8Array>;
   /** Overlays of writes not committed yet (queued, in flight); order does not matter here. */
   readonly pending: ReadonlyArray<PendingOverlay | undefined>;
+  /** Frozen layers under the leaf; none when absent. */
+  readonly chain?: LayerChain;
 }
 
 /** Counts [firstSector, endSector); the caller has checked the range against the disk. */
@@ -80,7 +86,18 @@ export function countSectorLayers(
       }
       counts.pendingSectors += pending;
       counts.leafSectors += leafSectors;
-      const rootSectors = to - from - pending - leafSectors;
+      let frozen = 0;
+      if (leaf.chain && leaf.chain.layers.length > 0) {
+        for (let s = from; s < to; s += 1) {
+          if (pendingBitmaps.length > 0 && anyHasSector(pendingBitmaps, s)) continue;
+          if (committed && hasSector(committed, s)) continue;
+          const layerNumber = leaf.chain.layerAt(blockFirstSector + s);
+          if (layerNumber === 0) continue;
+          counts.frozenSectors[layerNumber - 1] = (counts.frozenSectors[layerNumber - 1] ?? 0) + 1;
+          frozen += 1;
+        }
+      }
+      const rootSectors = to - from - pending - leafSectors - frozen;
       if (rootSectors > 0) {
         const layer = root.layerOf(sector * SECTOR_SIZE_BYTES);
         if (layer === 'zero') counts.zeroSectors += rootSectors;

@@ -1,10 +1,12 @@
 /**
  * Where each sector of the union device comes from, decided in one place: the newest pending
- * overlay that holds it, else the leaf when its committed sector map marks it, else the root.
+ * overlay that holds it, else the leaf when its committed sector map marks it, else the frozen
+ * layer of the chain that the flattened index names (layer-chain.ts), else the root.
  * Reads (guest, synchronous, inspection), layer queries and the commit's block merge all go
  * through these functions, so they can never disagree about a sector.
  */
 import { LeafStoreError, SECTOR_SIZE_BYTES } from './leaf-store';
+import type { LayerChain } from './layer-chain';
 import type { PendingBlock, PendingOverlay } from './pending-overlay';
 import { hasSector } from './sector-bitmap';
 
@@ -15,16 +17,29 @@ export interface LeafSectorSources {
   readonly pending: readonly PendingOverlay[];
   /** Committed sector map: blockIndex → valid-sector bitmap. */
   readonly committed: ReadonlyMap<number, Uint8Array>;
+  /** The frozen layers under the leaf. */
+  readonly chain: LayerChain;
 }
 
-/** A pending overlay (the one holding the sector's newest bytes), the committed leaf, or the root. */
-export type SectorSource = PendingOverlay | 'leaf' | 'root';
+/**
+ * A pending overlay (the one holding the sector's newest bytes), the committed leaf, a frozen
+ * layer of the chain (its layer number, 1 = bottom), or the root.
+ */
+export type SectorSource = PendingOverlay | 'leaf' | 'root' | number;
 
 export function sourceOfSector(sources: LeafSectorSources, sector: number): SectorSource {
   for (const overlay of sources.pending) if (overlay.has(sector)) return overlay;
   const blockIndex = Math.floor(sector / sources.sectorsPerBlock);
   const bitmap = sources.committed.get(blockIndex);
-  return bitmap !== undefined && hasSector(bitmap, sector - blockIndex * sources.sectorsPerBlock) ? 'leaf' : 'root';
+  if (bitmap !== undefined && hasSector(bitmap, sector - blockIndex * sources.sectorsPerBlock)) return 'leaf';
+  const layerNumber = sources.chain.layerAt(sector);
+  return layerNumber === 0 ? 'root' : layerNumber;
+}
+
+/** Sectors to copy out of one layer's blocks (the live leaf's, or a frozen layer's), and those blocks. */
+export interface BlockSectors {
+  readonly sectors: number[];
+  readonly blocks: number[];
 }
 
 /** How to assemble whole sectors [firstSector, endSector) of the merged disk. */
@@ -41,6 +56,9 @@ export interface SectorReadPlan {
   /** Sectors to copy from the leaf's blocks, and those blocks. */
   readonly leafSectors: number[];
   readonly leafBlocks: number[];
+  /** Sectors from frozen layers, by layer number. */
+  readonly frozen: Map<number, BlockSectors>;
+  frozenSectors: number;
   /** Runs of consecutive root sectors: [firstSector, sectorCount]. */
   readonly rootRuns: Array<[firstSector: number, sectorCount: number]>;
   rootSectors: number;
@@ -55,15 +73,20 @@ export function planSectorRead(sources: LeafSectorSources, firstSector: number, 
     pendingSectors: 0,
     leafSectors: [],
     leafBlocks: [],
+    frozen: new Map(),
+    frozenSectors: 0,
     rootRuns: [],
     rootSectors: 0,
   };
   for (let sector = firstSector; sector < endSector; sector += 1) {
     const source = sourceOfSector(sources, sector);
     if (source === 'leaf') {
-      plan.leafSectors.push(sector);
-      const blockIndex = Math.floor(sector / sources.sectorsPerBlock);
-      if (plan.leafBlocks[plan.leafBlocks.length - 1] !== blockIndex) plan.leafBlocks.push(blockIndex);
+      addBlockSector(plan.leafSectors, plan.leafBlocks, sector, sources.sectorsPerBlock);
+    } else if (typeof source === 'number') {
+      let fromLayer = plan.frozen.get(source);
+      if (!fromLayer) plan.frozen.set(source, (fromLayer = { sectors: [], blocks: [] }));
+      addBlockSector(fromLayer.sectors, fromLayer.blocks, sector, sources.sectorsPerBlock);
+      plan.frozenSectors += 1;
     } else if (source === 'root') {
       plan.rootSectors += 1;
       const lastRun = plan.rootRuns[plan.rootRuns.length - 1];
@@ -78,16 +101,27 @@ export function planSectorRead(sources: LeafSectorSources, firstSector: number, 
   return plan;
 }
 
+function addBlockSector(sectors: number[], blocks: number[], sector: number, sectorsPerBlock: number): void {
+  sectors.push(sector);
+  const blockIndex = Math.floor(sector / sectorsPerBlock);
+  if (blocks[blocks.length - 1] !== blockIndex) blocks.push(blockIndex);
+}
+
 /** The plan's buffer, made now if no pending sector needed one. */
 export function planBuffer(plan: SectorReadPlan): Uint8Array {
   plan.buffer ??= new Uint8Array((plan.endSector - plan.firstSector) * SECTOR_SIZE_BYTES);
   return plan.buffer;
 }
 
-/** Copies the plan's leaf sectors out of their blocks' data (`blockData` checks each block). */
-export function copyLeafSectors(plan: SectorReadPlan, sectorsPerBlock: number, blockData: (blockIndex: number) => Uint8Array): void {
+/** Copies `sectors` (leaf or frozen-layer sectors of the plan) out of their blocks' data (`blockData` checks each block). */
+export function copyBlockSectors(
+  plan: SectorReadPlan,
+  sectors: readonly number[],
+  sectorsPerBlock: number,
+  blockData: (blockIndex: number) => Uint8Array,
+): void {
   const buffer = planBuffer(plan);
-  for (const sector of plan.leafSectors) {
+  for (const sector of sectors) {
     const blockIndex = Math.floor(sector / sectorsPerBlock);
     const start = (sector - blockIndex * sectorsPerBlock) * SECTOR_SIZE_BYTES;
     buffer.set(blockData(blockIndex).subarray(start, start + SECTOR_SIZE_BYTES), (sector - plan.firstSector) * SECTOR_SIZE_BYTES);

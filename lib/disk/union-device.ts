@@ -1,14 +1,17 @@
 /**
- * The union block device: the leaf's sectors merged over the root's, sector by sector.
+ * The union block device: the leaf's sectors merged over a chain of frozen layers over the
+ * root's, sector by sector.
  *
  *   read:  for each 512-byte sector, newest first: uncommitted writes (write-journal.ts) →
- *          the leaf (committed) → the root (range source; zero chunks, cache, network). Which
- *          layer serves a sector is decided in sector-merge.ts, once for every kind of read.
+ *          the leaf (committed) → the frozen layer the chain's flattened index names
+ *          (layer-chain.ts: checkpoints, published layers) → the root (range source; zero
+ *          chunks, cache, network). Which layer serves a sector is decided in sector-merge.ts,
+ *          once for every kind of read.
  *   write: copy the caller's bytes, put them in the journal (visible to reads at once), which
  *          commits them to the leaf store in issue order; the promise resolves once durable.
  *
  * This file is the facade v86 and the UI talk to: it checks I/O, keeps I/O in issue order
- * where a step has to wait, counts, and reports events.
+ * where a step has to wait, counts, and reports events; `checkpoint` freezes the live leaf.
  *
  * Issue order: a write that must wait (for room under the pending-memory bound, or to read
  * the other half of a sector it writes only 256 bytes of) goes through an ordered queue, and
@@ -18,12 +21,15 @@
  * failed and `onError` listeners fire once (the app pauses the VM); writes of the failed batch
  * and every later write reject, but reads, `peek` and the download keep showing all of them.
  */
-import { LeafStoreError, SECTOR_SIZE_BYTES, type LeafStore, type RootIdentity } from './leaf-store';
+import { checkpointLayer } from './checkpoint-layer';
+import type { FrozenLayer } from './frozen-layer';
+import { LayerChain } from './layer-chain';
+import { LeafStoreError, SECTOR_SIZE_BYTES, type LeafMeta, type LeafStore, type RootIdentity } from './leaf-store';
 import { openLeaf, type OpenedLeaf } from './open-leaf';
 import { assertByteRange, type RootSource, type RootSourceCounters } from './root-source';
 import { countSectorLayers, type SectorLayerCounts } from './sector-layer-counts';
 import {
-  copyLeafSectors,
+  copyBlockSectors,
   planBuffer,
   planSectorRead,
   requireBlockData,
@@ -43,7 +49,14 @@ export interface UnionDeviceOptions {
   /** The root actually served now; must match the leaf's recorded root. */
   rootIdentity: RootIdentity;
   store: LeafStore;
-  /** Block size for a NEW leaf; an existing leaf keeps its own. Default 32 KiB. */
+  /** The leaf's id in the chain (its storage id), which `layerIdOfSector` names. Default: the store's name. */
+  leafId?: string;
+  /**
+   * Frozen layers under the leaf, bottom (on the root) to top; each must name the one below
+   * as its parent, and the leaf must have been made on the top one. The device closes them.
+   */
+  chain?: readonly FrozenLayer[];
+  /** Block size for a NEW leaf; an existing leaf keeps its own. Default 32 KiB; a chain's layers fix it. */
   blockSizeBytes?: number;
   /** Clock for a new leaf's creation time. Default `Date.now`. */
   now?: () => number;
@@ -58,7 +71,8 @@ export interface UnionDeviceOptions {
   commitRetryDelayMs?: number;
 }
 
-export type SectorLayer = 'leaf' | 'pending' | 'zero' | 'root-cached' | 'root';
+/** 'frozen': a checkpoint or published layer under the leaf (`layerIdOfSector` says which). */
+export type SectorLayer = 'leaf' | 'pending' | 'frozen' | 'zero' | 'root-cached' | 'root';
 
 /** Where the sectors of one I/O came from (for a write, all are 'pending'). */
 export interface IoLayers {
@@ -78,6 +92,9 @@ export interface UnionDeviceCounters {
   /** Committed sectors the leaf maps, and the blocks holding them. */
   leafSectors: number;
   leafBlocks: number;
+  /** Frozen layers under the leaf, and the sectors they serve (not hidden by the leaf). */
+  frozenLayers: number;
+  frozenSectors: number;
   /** Writes issued but not yet committed (or failed). */
   pendingWrites: number;
   /** Memory the uncommitted writes hold (whole blocks), bounded by `maxPendingBytes`. */
@@ -97,13 +114,17 @@ type ReadPurpose = 'guest' | 'internal' | 'inspection';
 export class UnionDevice {
   readonly root: RootSource;
   readonly rootIdentity: RootIdentity;
-  readonly store: LeafStore;
   readonly sizeBytes: number;
   readonly blockSizeBytes: number;
   readonly sectorsPerBlock: number;
   readonly sectorCount: number;
 
-  private readonly journal: WriteJournal;
+  private leafStore: LeafStore;
+  private currentLeafId: string;
+  private leafMeta: LeafMeta;
+  private journal: WriteJournal;
+  private chain: LayerChain;
+  private readonly journalOptions: Pick<UnionDeviceOptions, 'maxPendingBytes' | 'commitRetries' | 'commitRetryDelayMs'>;
   /** Set while an ordered step (see the file comment) is pending: later I/O queues behind it. */
   private orderedTail: Promise<void> | undefined;
   private lastWrite: Promise<void> = Promise.resolve();
@@ -129,34 +150,105 @@ export class UnionDevice {
       throw new RangeError(`Image "${rootIdentity.id}" is ${rootIdentity.sizeBytes} bytes, not a whole number of 512-byte sectors.`);
     }
     const nowMs = (options.now ?? Date.now)();
-    const leaf = await openLeaf(store, rootIdentity, options.blockSizeBytes ?? DEFAULT_BLOCK_SIZE_BYTES, nowMs);
+    const layers = options.chain ?? [];
+    const blockSizeBytes = layers[0]?.blockSizeBytes ?? options.blockSizeBytes ?? DEFAULT_BLOCK_SIZE_BYTES;
+    let chain: LayerChain | undefined;
     try {
-      return new UnionDevice(options, leaf);
+      chain = LayerChain.flatten(layers, rootIdentity, blockSizeBytes);
+      const leaf = await openLeaf(store, rootIdentity, blockSizeBytes, nowMs, chain.topId);
+      try {
+        return new UnionDevice(options, leaf, chain);
+      } catch (error) {
+        store.close(); // bad options: do not leak the connection
+        throw error;
+      }
     } catch (error) {
-      store.close(); // bad options: do not leak the connection
+      for (const layer of layers) layer.close();
       throw error;
     }
   }
 
-  private constructor(options: UnionDeviceOptions, leaf: OpenedLeaf) {
+  private constructor(options: UnionDeviceOptions, leaf: OpenedLeaf, chain: LayerChain) {
     this.root = options.root;
     this.rootIdentity = options.rootIdentity;
-    this.store = options.store;
     this.sizeBytes = options.rootIdentity.sizeBytes;
     this.blockSizeBytes = leaf.meta.blockSizeBytes;
     this.sectorsPerBlock = this.blockSizeBytes / SECTOR_SIZE_BYTES;
     this.sectorCount = this.sizeBytes / SECTOR_SIZE_BYTES;
-    this.journal = new WriteJournal({
-      store: options.store,
+    if (chain.layers.length > 0 && chain.layers[0]?.blockSizeBytes !== this.blockSizeBytes) {
+      throw new RangeError(`The leaf has ${this.blockSizeBytes}-byte blocks but its layers have ${chain.layers[0]?.blockSizeBytes}-byte blocks.`);
+    }
+    this.chain = chain;
+    this.leafStore = options.store;
+    this.currentLeafId = options.leafId ?? options.store.name;
+    this.leafMeta = leaf.meta;
+    this.journalOptions = options;
+    this.journal = this.newJournal(options.store, leaf);
+  }
+
+  private newJournal(store: LeafStore, leaf: OpenedLeaf): WriteJournal {
+    return new WriteJournal({
+      store,
       sectorsPerBlock: this.sectorsPerBlock,
       committed: leaf.sectorMap,
       unsavedMeta: leaf.metaStored ? undefined : leaf.meta,
-      maxPendingBytes: options.maxPendingBytes,
-      commitRetries: options.commitRetries,
-      commitRetryDelayMs: options.commitRetryDelayMs,
+      maxPendingBytes: this.journalOptions.maxPendingBytes,
+      commitRetries: this.journalOptions.commitRetries,
+      commitRetryDelayMs: this.journalOptions.commitRetryDelayMs,
       onFailure: (error) => {
         for (const listener of this.errorListeners) listener(error);
       },
+    });
+  }
+
+  /** The live leaf's store (it changes when a checkpoint freezes the leaf). */
+  get store(): LeafStore {
+    return this.leafStore;
+  }
+
+  /** The live leaf's id in the chain. */
+  get leafId(): string {
+    return this.currentLeafId;
+  }
+
+  /** The frozen layers under the live leaf, bottom to top. */
+  get layers(): readonly FrozenLayer[] {
+    return this.chain.layers;
+  }
+
+  /**
+   * Freezes the live leaf and continues on a new, empty leaf in `nextStore` on top of it:
+   * metadata only, no block is copied. The line is drawn in issue order: every write issued
+   * before this call lands in the frozen leaf (it waits for them to commit), every read and
+   * write issued after it waits and then goes to the new leaf; the guest keeps running.
+   *
+   * `persist` runs once the frozen leaf holds all its writes and before the switch (the caller
+   * records the checkpoint durably there); if it throws, nothing changes and the error is
+   * returned. Resolves with the frozen layer, whose id is the old leaf's id.
+   */
+  checkpoint(nextStore: LeafStore, nextLeafId: string, persist: (frozen: FrozenLayer) => Promise<void>): Promise<FrozenLayer> {
+    if (this.closed) return Promise.reject(new LeafStoreError('unavailable', `The disk of workspace ${this.store.name} is closed.`));
+    return this.enqueueOrdered(async () => {
+      await this.flush();
+      const frozen = checkpointLayer(this.currentLeafId, this.leafStore, this.leafMeta, new Map(this.journal.committed));
+      const chain = this.chain.withLayerOnTop(frozen, this.rootIdentity, this.blockSizeBytes);
+      const next = await openLeaf(nextStore, this.rootIdentity, this.blockSizeBytes, Date.now(), frozen.id);
+      if (next.metaStored || next.sectorMap.size > 0) {
+        nextStore.close();
+        throw new LeafStoreError('corrupt', `The new leaf ${nextStore.name} for a checkpoint is not empty.`);
+      }
+      try {
+        await persist(frozen);
+      } catch (error) {
+        nextStore.close();
+        throw error;
+      }
+      this.chain = chain;
+      this.leafStore = nextStore;
+      this.currentLeafId = nextLeafId;
+      this.leafMeta = next.meta;
+      this.journal = this.newJournal(nextStore, next);
+      return frozen;
     });
   }
 
@@ -165,6 +257,8 @@ export class UnionDevice {
       ...this.stats,
       leafSectors: this.journal.committedSectorCount,
       leafBlocks: this.journal.committed.size,
+      frozenLayers: this.chain.layers.length,
+      frozenSectors: this.chain.servedSectors.reduce((sum, count) => sum + count, 0),
       pendingBytes: this.journal.pendingBytes,
       commitRetries: this.journal.commitRetryCount,
       root: this.root.counters,
@@ -191,9 +285,24 @@ export class UnionDevice {
   layerOfSector(sector: number): SectorLayer {
     const source = sourceOfSector(this.sources, sector);
     if (source === 'leaf') return 'leaf';
+    if (typeof source === 'number') return 'frozen';
     if (source !== 'root') return 'pending';
     const rootLayer = this.root.layerOf(sector * SECTOR_SIZE_BYTES);
     return rootLayer === 'zero' ? 'zero' : rootLayer === 'cached' ? 'root-cached' : 'root';
+  }
+
+  /**
+   * The id of the layer that serves `sector`: the live leaf's id (written, saved or not yet),
+   * a frozen layer's id, 'zero' (an all-zero root chunk) or 'root'.
+   */
+  layerIdOfSector(sector: number): string {
+    if (!Number.isSafeInteger(sector) || sector < 0 || sector >= this.sectorCount) {
+      throw new RangeError(`UnionDevice.layerIdOfSector: sector ${sector} is not on the ${this.sectorCount}-sector disk`);
+    }
+    const source = sourceOfSector(this.sources, sector);
+    if (typeof source === 'number') return this.chain.layerNumbered(source).id;
+    if (source !== 'root') return this.currentLeafId;
+    return this.root.layerOf(sector * SECTOR_SIZE_BYTES) === 'zero' ? 'zero' : 'root';
   }
 
   /**
@@ -236,7 +345,7 @@ export class UnionDevice {
     const plan = this.plan(offsetBytes, lengthBytes);
     // Decide first, without side effects: a miss must leave the root's cache counters and
     // readahead state to the asynchronous read that follows it.
-    if (plan.leafSectors.length > 0 || !plan.rootRuns.every(([first, count]) => this.rootRunInMemory(first, count))) return undefined;
+    if (plan.leafSectors.length > 0 || plan.frozenSectors > 0 || !plan.rootRuns.every(([first, count]) => this.rootRunInMemory(first, count))) return undefined;
 
     let bytes: Uint8Array | undefined;
     if (!plan.buffer && plan.rootRuns.length === 1) {
@@ -333,13 +442,14 @@ export class UnionDevice {
     } finally {
       this.closed = true;
       this.store.close();
+      this.chain.close();
     }
   }
 
   // ── read path ──────────────────────────────────────────────────────────────
 
   private get sources(): LeafSectorSources {
-    return { sectorsPerBlock: this.sectorsPerBlock, pending: this.journal.pending, committed: this.journal.committed };
+    return { sectorsPerBlock: this.sectorsPerBlock, pending: this.journal.pending, committed: this.journal.committed, chain: this.chain };
   }
 
   /** Whole sectors covering the request, pending ones copied at once. */
@@ -361,16 +471,31 @@ export class UnionDevice {
   private readNow(offsetBytes: number, lengthBytes: number, signal: AbortSignal | undefined, purpose: ReadPurpose): Promise<Uint8Array> {
     if (lengthBytes === 0) return Promise.resolve(new Uint8Array(0));
     const plan = this.plan(offsetBytes, lengthBytes);
-    if (purpose === 'guest') this.emitIo('read', offsetBytes, lengthBytes, plan.leafSectors.length, plan.pendingSectors, plan.rootSectors);
+    if (purpose === 'guest') {
+      this.emitIo('read', offsetBytes, lengthBytes, plan.leafSectors.length + plan.frozenSectors, plan.pendingSectors, plan.rootSectors);
+    }
     const buffer = planBuffer(plan);
 
     // readBlocks is called before any await: the store snapshots at call time, so no later
     // commit can change what these leaf sectors read as (see LeafStore.readBlocks).
     const parts: Array<Promise<void>> = [];
+    const store = this.leafStore;
     if (plan.leafBlocks.length > 0) {
       parts.push(
-        this.store.readBlocks(plan.leafBlocks).then((blocks) =>
-          copyLeafSectors(plan, this.sectorsPerBlock, (blockIndex) => requireBlockData(blocks, blockIndex, this.blockSizeBytes, this.store.name)),
+        store.readBlocks(plan.leafBlocks).then((blocks) =>
+          copyBlockSectors(plan, plan.leafSectors, this.sectorsPerBlock, (blockIndex) =>
+            requireBlockData(blocks, blockIndex, this.blockSizeBytes, store.name),
+          ),
+        ),
+      );
+    }
+    for (const [layerNumber, { sectors, blocks }] of plan.frozen) {
+      const layer = this.chain.layerNumbered(layerNumber);
+      parts.push(
+        layer.readBlocks(blocks, signal).then((data) =>
+          copyBlockSectors(plan, sectors, this.sectorsPerBlock, (blockIndex) =>
+            requireBlockData(data, blockIndex, this.blockSizeBytes, `layer ${layer.id}`),
+          ),
         ),
       );
     }

@@ -2,12 +2,12 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { IDBFactory, IDBObjectStore as FDBObjectStore } from 'fake-indexeddb';
 import { IdbLeafStore, leafDatabaseName, measureLeafStore, toLeafStoreError } from '@/lib/disk/idb-leaf-store';
-import { LEAF_FORMAT_VERSION, LeafStoreError, type LeafMeta } from '@/lib/disk/leaf-store';
+import { LeafStoreError, type LeafMeta } from '@/lib/disk/leaf-store';
 import { MemoryLeafBacking, MemoryLeafStore } from '@/lib/disk/memory-leaf-store';
 import { idbLeaf, memoryLeaf, type LeafHandle } from './helpers/stores';
 
 const META: LeafMeta = {
-  formatVersion: LEAF_FORMAT_VERSION,
+  formatVersion: 1,
   root: { id: 'img', sizeBytes: 1 << 20, sha256: 'c'.repeat(64) },
   sectorSizeBytes: 512,
   blockSizeBytes: 1024,
@@ -97,11 +97,11 @@ describe.each<[string, () => LeafHandle]>([
     await store.open();
     await store.writeBlocks([{ blockIndex: 0, data: block(1), validSectors: Uint8Array.of(1) }], { ...META, lastUsedAt: 5 } as LeafMeta);
     expect(await store.readMeta()).toEqual(META);
-    await store.writeBlocks([], { ...META, formatVersion: 2 } as unknown as LeafMeta);
+    await store.writeBlocks([], { ...META, formatVersion: 3 } as unknown as LeafMeta);
     const error = (await store.readMeta().catch((e: unknown) => e)) as LeafStoreError;
     expect(error).toBeInstanceOf(LeafStoreError);
     expect(error.kind).toBe('newer-format');
-    expect(error.message).toMatch(/made by a newer Leaflab \(format 2; this one reads format 1\)/);
+    expect(error.message).toMatch(/made by a newer Leaflab \(format 3; this one reads format 2\)/);
     expect(error.message).not.toMatch(/corrupt|damaged|reset/i);
     store.close();
   });

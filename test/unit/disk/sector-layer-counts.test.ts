@@ -14,7 +14,8 @@ import { LayeredRoot } from './helpers/layered-root';
 import { patternBytes, startRangeServer, type RangeServer } from './helpers/range-server';
 import { ControlledStore, memoryLeaf } from './helpers/stores';
 
-const KEY: Record<SectorLayer, keyof SectorLayerCounts> = {
+type ScalarCount = Exclude<keyof SectorLayerCounts, 'frozenSectors'>;
+const KEY: Record<Exclude<SectorLayer, 'frozen'>, ScalarCount> = {
   pending: 'pendingSectors',
   leaf: 'leafSectors',
   zero: 'zeroSectors',
@@ -25,7 +26,15 @@ const KEY: Record<SectorLayer, keyof SectorLayerCounts> = {
 /** The reference: one layerOfSector call per sector. */
 function countBySector(device: UnionDevice, firstSector: number, endSector: number): SectorLayerCounts {
   const counts = emptySectorLayerCounts();
-  for (let sector = firstSector; sector < endSector; sector += 1) counts[KEY[device.layerOfSector(sector)]] += 1;
+  for (let sector = firstSector; sector < endSector; sector += 1) {
+    const layer = device.layerOfSector(sector);
+    if (layer !== 'frozen') {
+      counts[KEY[layer]] += 1;
+      continue;
+    }
+    const layerNumber = device.layers.findIndex((frozen) => frozen.id === device.layerIdOfSector(sector)) + 1;
+    counts.frozenSectors[layerNumber - 1] = (counts.frozenSectors[layerNumber - 1] ?? 0) + 1;
+  }
   return counts;
 }
 

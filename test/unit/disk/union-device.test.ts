@@ -262,7 +262,7 @@ describe('opening a leaf', () => {
     const error = (await openDevice(leaf).catch((e: unknown) => e)) as LeafStoreError;
     expect(error).toBeInstanceOf(LeafStoreError);
     expect(error.kind).toBe('newer-format');
-    expect(error.message).toMatch(/made by a newer Leaflab \(format 3; this one reads format 1\)/);
+    expect(error.message).toMatch(/made by a newer Leaflab \(format 3; this one reads format 2\)/);
     expect(error.message).toMatch(/Reload the page/);
     expect(error.message).not.toMatch(/corrupt|damaged|reset/i);
     expect(leaf.backing.blocks.size).toBe(1);

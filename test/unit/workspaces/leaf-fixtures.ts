@@ -1,6 +1,6 @@
 /** Leaves with known contents, for the workspace tests (fake-indexeddb in Node, the real one in Chromium). */
 import { IdbLeafStore, measureLeafStore } from '@/lib/disk/idb-leaf-store';
-import { LEAF_FORMAT_VERSION, type LeafMeta } from '@/lib/disk/leaf-store';
+import type { LeafMeta } from '@/lib/disk/leaf-store';
 
 export const SETTINGS = { memoryMiB: 128, vgaMemoryMiB: 8, acpi: true };
 
@@ -8,7 +8,7 @@ const BLOCK_SIZE_BYTES = 1024;
 
 function metaFor(imageId: string): LeafMeta {
   return {
-    formatVersion: LEAF_FORMAT_VERSION,
+    formatVersion: 1,
     root: { id: imageId, sizeBytes: 1 << 20, sha256: 'c'.repeat(64) },
     sectorSizeBytes: 512,
     blockSizeBytes: BLOCK_SIZE_BYTES,
