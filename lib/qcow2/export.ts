@@ -8,8 +8,9 @@
  *   another copy with `qemu-img rebase -u -b <path> -F raw <file>.qcow2`.
  * - The URL the root was downloaded from is noted in a Leaflab header extension (type
  *   0x4c4c5552, "LLUR", UTF-8). QEMU ignores unknown non-critical extensions (and keeps them),
- *   so `qemu-img info` and `qemu-img check` stay clean (the integration tests prove it); it is
- *   a note for people and for Leaflab, never used to open the file.
+ *   so `qemu-img info` and `qemu-img check` stay clean (the integration tests prove it), and
+ *   `qemu-img rebase -u` and `qemu-img amend` keep it; it is a note for people and for
+ *   Leaflab, never used to open the file.
  * - Sector granularity uses EXTENDED L2 ENTRIES (incompatible feature bit 4) with 16 KiB
  *   clusters: 32 subclusters of exactly 512 bytes, so each leaf sector is one subcluster and a
  *   subcluster the overlay does not hold reads from the backing file. The alternative, 64 KiB

@@ -85,6 +85,23 @@ describe('qcow2 export offset arithmetic', () => {
     expect(layout.dataClusters.map((cluster) => cluster.guestCluster)).toEqual([0, sizeBytes / EXPORT_CLUSTER_BYTES - 2, sizeBytes / EXPORT_CLUSTER_BYTES - 1]);
   });
 
+  it('an aborted export stops before its next read', async () => {
+    const reads: number[] = [];
+    const disk = new Uint8Array(64 * 16384);
+    const plan = planQcow2Export({ sizeBytes: disk.length, sectorRuns: [[0, 1], [32 * 10, 1], [32 * 40, 1]], read: async (offset, length) => { reads.push(offset); return disk.slice(offset, offset + length); } }, { backingFileName: 'root.img', backingUrl: '' });
+    const controller = new AbortController();
+    const pieces: Uint8Array[] = [];
+    await expect(
+      (async () => {
+        for await (const piece of plan.pieces(controller.signal)) {
+          pieces.push(piece);
+          if (reads.length === 1) controller.abort(new Error('user cancelled'));
+        }
+      })(),
+    ).rejects.toThrow('user cancelled');
+    expect(reads).toEqual([0]);
+  });
+
   it('refuses runs that are unsorted, overlapping or past the disk', () => {
     expect(() => planExportLayout(4096, [[4, 2], [0, 1]])).toThrow(RangeError);
     expect(() => planExportLayout(4096, [[0, 2], [1, 1]])).toThrow(RangeError);
