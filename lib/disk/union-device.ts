@@ -224,7 +224,8 @@ export class UnionDevice {
    *
    * `persist` runs once the frozen leaf holds all its writes and before the switch (the caller
    * records the checkpoint durably there); if it throws, nothing changes and the error is
-   * returned. Resolves with the frozen layer, whose id is the old leaf's id.
+   * returned. Resolves with the frozen layer, whose id is the old leaf's id. The old leaf's
+   * store stays open: the frozen layer reads through it.
    */
   checkpoint(nextStore: LeafStore, nextLeafId: string, persist: (frozen: FrozenLayer) => Promise<void>): Promise<FrozenLayer> {
     if (this.closed) return Promise.reject(new LeafStoreError('unavailable', `The disk of workspace ${this.store.name} is closed.`));
@@ -232,16 +233,21 @@ export class UnionDevice {
       await this.flush();
       const frozen = checkpointLayer(this.currentLeafId, this.leafStore, this.leafMeta, new Map(this.journal.committed));
       const chain = this.chain.withLayerOnTop(frozen, this.rootIdentity, this.blockSizeBytes);
-      const next = await openLeaf(nextStore, this.rootIdentity, this.blockSizeBytes, Date.now(), frozen.id);
-      if (next.metaStored || next.sectorMap.size > 0) {
-        nextStore.close();
-        throw new LeafStoreError('corrupt', `The new leaf ${nextStore.name} for a checkpoint is not empty.`);
-      }
+      await persist(frozen);
+      // Recorded first, created second: a leaf database appears only once the workspace list
+      // names it (see lib/workspaces/unlisted-leaves.ts). From here the old leaf is frozen, so
+      // if the new one cannot be opened nothing may be written any more: fail the device.
+      let next: OpenedLeaf;
       try {
-        await persist(frozen);
+        next = await openLeaf(nextStore, this.rootIdentity, this.blockSizeBytes, Date.now(), frozen.id);
+        if (next.metaStored || next.sectorMap.size > 0) {
+          nextStore.close();
+          throw new LeafStoreError('corrupt', `The new leaf ${nextStore.name} for a checkpoint is not empty.`);
+        }
       } catch (error) {
-        nextStore.close();
-        throw error;
+        const failure = error instanceof Error ? error : new Error(String(error));
+        this.journal.fail(failure);
+        throw failure;
       }
       this.chain = chain;
       this.leafStore = nextStore;

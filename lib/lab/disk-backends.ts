@@ -9,7 +9,9 @@
 import type { V86Options } from 'v86';
 import type { PublishedImage } from '../images/manifest';
 import { IdbLeafStore, RangeSource, UnionDevice, V86DiskAdapter } from '../disk';
-import { claimWorkspace } from '../workspaces/workspace-claim';
+import { claimWorkspaceDisk } from '../workspaces/workspace-claim';
+import { liveLeafId, type WorkspaceRecord } from '../workspaces/workspace-registry';
+import { openLayerChain, type PublishedLayerOpener } from './layer-chain-opener';
 import { fetchWithProgress } from './fetch-with-progress';
 import { NetworkMeter } from './network-meter';
 
@@ -49,6 +51,11 @@ export interface DiskBackend {
   readonly hda: NonNullable<V86Options['hda']> | V86DiskAdapter;
   /** The union device itself (union only): the block map reads its layers and I/O. */
   readonly device?: UnionDevice;
+  /**
+   * The workspace's entry as the disk was opened, kept current by checkpoints (union only):
+   * which live leaf and layers the disk is.
+   */
+  workspaceRecord?: WorkspaceRecord;
   /** Sectors of earlier changes found in the leaf when it was opened (union only). */
   readonly restoredSectors: number;
   stats(): DiskStats;
@@ -134,19 +141,24 @@ export interface WorkspaceRef {
   storageId: string;
 }
 
-async function unionBackend(image: PublishedImage, workspace: WorkspaceRef): Promise<DiskBackend> {
+async function unionBackend(image: PublishedImage, workspace: WorkspaceRef, openPublished: PublishedLayerOpener): Promise<DiskBackend> {
   // The lock, and a registry that still lists the leaf: a workspace deleted meanwhile is refused,
-  // not recreated as a leaf nothing lists.
-  const releaseLock = await claimWorkspace(image.id, workspace.storageId, workspace.name);
+  // not recreated as a leaf nothing lists. The entry read under the lock says which leaf and layers.
+  const { release: releaseLock, record } = await claimWorkspaceDisk(image.id, workspace.storageId, workspace.name);
   try {
-    return await openUnionDisk(image, workspace, releaseLock);
+    return await openUnionDisk(image, record, openPublished, releaseLock);
   } catch (error) {
     releaseLock();
     throw error;
   }
 }
 
-async function openUnionDisk(image: PublishedImage, workspace: WorkspaceRef, releaseLock: () => void): Promise<DiskBackend> {
+async function openUnionDisk(
+  image: PublishedImage,
+  workspace: WorkspaceRecord,
+  openPublished: PublishedLayerOpener,
+  releaseLock: () => void,
+): Promise<DiskBackend> {
   const root = new RangeSource({
     url: image.url,
     sizeBytes: image.sizeBytes,
@@ -156,10 +168,14 @@ async function openUnionDisk(image: PublishedImage, workspace: WorkspaceRef, rel
     chunkSizeBytes: image.chunkSizeBytes,
     zeroChunks: image.zeroChunks,
   });
+  const rootIdentity = { id: image.id, sizeBytes: image.sizeBytes, sha256: image.sha256 };
+  const leafId = liveLeafId(workspace);
   const device = await UnionDevice.open({
     root,
-    rootIdentity: { id: image.id, sizeBytes: image.sizeBytes, sha256: image.sha256 },
-    store: new IdbLeafStore({ imageId: image.id, storageId: workspace.storageId, workspaceName: workspace.name }),
+    rootIdentity,
+    store: new IdbLeafStore({ imageId: image.id, storageId: leafId, workspaceName: workspace.name }),
+    leafId,
+    chain: await openLayerChain(image.id, rootIdentity, workspace.layers ?? [], openPublished),
   });
   const adapter = new V86DiskAdapter(device);
   const restoredSectors = device.counters.leafSectors;
@@ -167,6 +183,7 @@ async function openUnionDisk(image: PublishedImage, workspace: WorkspaceRef, rel
     mode: 'union',
     hda: adapter,
     device,
+    workspaceRecord: workspace,
     restoredSectors,
     stats: () => {
       const { reads, writes, bytesRead, bytesWritten, leafSectors, leafBlocks, pendingWrites } = device.counters;
@@ -198,11 +215,17 @@ async function openUnionDisk(image: PublishedImage, workspace: WorkspaceRef, rel
 export async function openDiskBackend(
   mode: DiskMode,
   image: PublishedImage,
-  options: { workspace: WorkspaceRef; signal: AbortSignal; onDownloadProgress: (loadedBytes: number) => void },
+  options: {
+    workspace: WorkspaceRef;
+    signal: AbortSignal;
+    onDownloadProgress: (loadedBytes: number) => void;
+    /** Opens a published layer the workspace stacks (union only). */
+    openPublished: PublishedLayerOpener;
+  },
 ): Promise<DiskBackend> {
   switch (mode) {
     case 'union':
-      return unionBackend(image, options.workspace);
+      return unionBackend(image, options.workspace, options.openPublished);
     case 'v86-async':
       return v86AsyncBackend(image);
     case 'memory':

@@ -8,8 +8,10 @@ import type { V86, V86Options } from 'v86';
 import { BlockMapModel } from '../blockmap';
 import type { BootSettings, PublishedImage } from '../images/manifest';
 import { emptyDiskStats, openDiskBackend, type DiskBackend, type DiskMode, type DiskStats, type WorkspaceRef } from './disk-backends';
-import { exportDiskImage } from './disk-export';
+import { exportToBlob, qcow2ExportPlan, rawExportPlan, type DiskExportFormat } from './disk-export';
+import { saveCheckpoint, type SavedCheckpoint } from './checkpoint-save';
 import { fetchWithProgress } from './fetch-with-progress';
+import type { PublishedLayerOpener } from './layer-chain-opener';
 import { loadV86 } from './load-v86';
 import { SerialLog } from './serial-log';
 
@@ -55,6 +57,8 @@ export interface LabOptions {
   workspace: WorkspaceRef;
   /** The machine: memory, VGA memory, ACPI (the workspace's settings). */
   boot: BootSettings;
+  /** Opens a published layer the workspace's disk stacks. */
+  openPublished: PublishedLayerOpener;
 }
 
 const MIB = 1024 * 1024;
@@ -64,7 +68,7 @@ const RELEASE_CTRL_ALT_SCANCODES = [0x9d, 0xb8];
 export class LabSession {
   readonly serial = new SerialLog();
   private emulator: V86 | undefined;
-  private disk: DiskBackend | undefined;
+  private diskBackend: DiskBackend | undefined;
   private blockMapModel: BlockMapModel | undefined;
   private readonly listeners = new Set<() => void>();
   private readonly abort = new AbortController();
@@ -92,13 +96,18 @@ export class LabSession {
     return () => this.listeners.delete(listener);
   }
 
+  /** The open disk (undefined before it opens). */
+  get disk(): DiskBackend | undefined {
+    return this.diskBackend;
+  }
+
   /** The live block map of the disk, once it is open (union mode only). */
   get blockMap(): BlockMapModel | undefined {
     return this.blockMapModel;
   }
 
   stats(): DiskStats {
-    return this.disk?.stats() ?? emptyDiskStats(this.options.diskMode);
+    return this.diskBackend?.stats() ?? emptyDiskStats(this.options.diskMode);
   }
 
   /** Guest writes not yet durable in IndexedDB: leaving the page now would lose them. */
@@ -120,6 +129,7 @@ export class LabSession {
       this.update({ phase: 'Opening the disk', progress: undefined });
       const disk = await openDiskBackend(this.options.diskMode, this.image, {
         workspace: this.options.workspace,
+        openPublished: this.options.openPublished,
         signal: this.abort.signal,
         onDownloadProgress: (loadedBytes) =>
           this.update({
@@ -131,7 +141,7 @@ export class LabSession {
         await disk.close();
         return;
       }
-      this.disk = disk;
+      this.diskBackend = disk;
       if (disk.device) this.blockMapModel = new BlockMapModel(disk.device);
       disk.onError((error) => this.fail(error));
       this.update({ phase: 'Starting the virtual machine', progress: undefined, restoredSectors: disk.restoredSectors, diskReady: true });
@@ -211,19 +221,36 @@ export class LabSession {
   }
 
   /**
-   * The whole disk as the guest sees it, as a raw image (union disk only). The machine is
-   * paused meanwhile, so the copy is one consistent moment of the disk, and resumed after.
+   * The whole disk as the guest sees it, as a raw image or a qcow2 overlay of the root (union
+   * disk only). The machine is paused meanwhile, so the copy is one consistent moment of the
+   * disk, and resumed after.
    */
-  async exportDisk(onProgress: (copiedBytes: number, totalBytes: number) => void): Promise<Blob> {
-    const device = this.disk?.device;
+  async exportDisk(onProgress: (copiedBytes: number, totalBytes: number) => void, format: DiskExportFormat = 'raw'): Promise<Blob> {
+    const device = this.diskBackend?.device;
     if (!device) throw new Error('Only the union disk can be downloaded; this lab runs another disk mode.');
     const wasRunning = this.emulator?.is_running() ?? false;
     if (wasRunning) await this.emulator?.stop();
     try {
-      return await exportDiskImage(device, onProgress, this.abort.signal);
+      const rootUrl = new URL(this.image.url, location.href).href;
+      const plan = format === 'qcow2' ? qcow2ExportPlan(device, this.image, rootUrl) : rawExportPlan(device);
+      return await exportToBlob(plan, onProgress, this.abort.signal);
     } finally {
       if (wasRunning && this.state.status !== 'error') await this.emulator?.run();
     }
+  }
+
+  /**
+   * Freezes the disk as checkpoint `name` and goes on writing on top of it, with the guest
+   * running (union disk only). Resolves once the checkpoint is recorded.
+   */
+  async saveCheckpoint(name: string): Promise<SavedCheckpoint> {
+    const disk = this.diskBackend;
+    if (!disk?.device || !disk.workspaceRecord) throw new Error('Only the union disk has checkpoints; this lab runs another disk mode.');
+    if (this.state.status === 'error') throw new Error('The machine stopped on an error; reload before saving a checkpoint.');
+    const saved = await saveCheckpoint(disk.device, disk.workspaceRecord, name);
+    disk.workspaceRecord = saved.workspace;
+    this.update({});
+    return saved;
   }
 
   sendSerial(text: string): void {
@@ -245,7 +272,7 @@ export class LabSession {
       this.emulator = undefined;
       await emulator?.destroy();
       this.blockMapModel?.dispose();
-      await this.disk?.close();
+      await this.diskBackend?.close();
     })();
     return this.destroyed;
   }

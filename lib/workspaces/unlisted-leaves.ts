@@ -14,7 +14,7 @@ import { LEGACY_STORAGE_ID, leafDatabaseExists, leafUsageOrUnknown, listLeafData
 import { deleteLeafDatabase, type LeafDeletionOptions } from './leaf-deletion';
 import { DEFAULT_WORKSPACE_NAME } from './workspace-name';
 import { withWorkspaceLock } from './workspace-lock';
-import { WorkspaceRegistryError, type WorkspaceRecord, type WorkspaceRegistry } from './workspace-registry';
+import { liveLeafId, WorkspaceRegistryError, type WorkspaceRecord, type WorkspaceRegistry } from './workspace-registry';
 
 export interface UnlistedLeaf extends LeafDatabaseRef {
   /** The disk of a lab from before workspaces existed. */
@@ -41,7 +41,11 @@ export interface LeafInventory {
 export async function takeLeafInventory(registry: WorkspaceRegistry, imageId: string): Promise<LeafInventory> {
   const databases = await listLeafDatabases(registry.factory, imageId);
   const workspaces = await registry.list(imageId);
-  const listed = new Set(workspaces.map((record) => record.storageId));
+  const checkpoints = await registry.checkpoints.list(imageId);
+  const listed = new Set([
+    ...workspaces.flatMap((record) => [record.storageId, liveLeafId(record)]),
+    ...checkpoints.map((checkpoint) => checkpoint.id),
+  ]);
   const unlisted = databases
     .filter((database) => !listed.has(database.storageId))
     .map((database) => ({ ...database, fromBeforeWorkspaces: database.storageId === LEGACY_STORAGE_ID }));
@@ -62,6 +66,14 @@ function underLeafLock<T>(leaf: UnlistedLeaf, work: () => Promise<T>): Promise<T
   return withWorkspaceLock(leaf.imageId, leaf.storageId, leaf.storageId, work);
 }
 
+/** What lists the leaf now (a workspace's disk or a checkpoint), if anything does. */
+async function describeListing(registry: WorkspaceRegistry, leaf: UnlistedLeaf): Promise<string | undefined> {
+  const [workspaces, checkpoint] = await Promise.all([registry.list(leaf.imageId), registry.checkpoints.get(leaf.imageId, leaf.storageId)]);
+  const workspace = workspaces.find((record) => record.storageId === leaf.storageId || liveLeafId(record) === leaf.storageId);
+  if (workspace) return `workspace "${workspace.name}"`;
+  return checkpoint ? `checkpoint "${checkpoint.name}"` : undefined;
+}
+
 /**
  * Deletes an unlisted leaf, unless a workspace lists it by now. Under its lock: a tab running
  * a machine on it is never robbed of its disk (the lock is busy), and a tab keeping it as a
@@ -69,11 +81,11 @@ function underLeafLock<T>(leaf: UnlistedLeaf, work: () => Promise<T>): Promise<T
  */
 export function removeUnlistedLeaf(registry: WorkspaceRegistry, leaf: UnlistedLeaf, options: LeafDeletionOptions = {}): Promise<void> {
   return underLeafLock(leaf, async () => {
-    const listed = await registry.getByStorage(leaf.imageId, leaf.storageId);
-    if (listed) {
+    const listedAs = await describeListing(registry, leaf);
+    if (listedAs) {
       throw new WorkspaceRegistryError(
         'exists',
-        `That disk is workspace "${listed.name}" now (listed in another tab meanwhile); delete it under Workspaces if you no longer need it.`,
+        `That disk is ${listedAs} now (listed in another tab meanwhile); delete it there if you no longer need it.`,
       );
     }
     await deleteLeafDatabase({ ...leaf, name: leaf.storageId, indexedDB: registry.factory }, `removing the leftover disk ${leaf.storageId}`, options);

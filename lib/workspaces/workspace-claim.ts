@@ -6,7 +6,7 @@
  * is refused here instead of opening, and so recreating, a leaf nothing lists.
  */
 import { holdWorkspaceLock } from './workspace-lock';
-import { withWorkspaceRegistry } from './workspace-registry';
+import { withWorkspaceRegistry, type WorkspaceRecord } from './workspace-registry';
 
 export class WorkspaceDeletedError extends Error {
   constructor(imageId: string, workspaceName: string) {
@@ -20,11 +20,20 @@ export class WorkspaceDeletedError extends Error {
 
 /** Holds the workspace's lock, for a leaf the registry lists, until the returned release is called. */
 export async function claimWorkspace(imageId: string, storageId: string, workspaceName: string): Promise<() => void> {
+  return (await claimWorkspaceDisk(imageId, storageId, workspaceName)).release;
+}
+
+/**
+ * `claimWorkspace`, also answering with the workspace's entry as read under the lock: which
+ * live leaf and which layers its disk is now (a checkpoint or restore in another tab changes
+ * them, and cannot while this tab holds the lock).
+ */
+export async function claimWorkspaceDisk(imageId: string, storageId: string, workspaceName: string): Promise<{ release: () => void; record: WorkspaceRecord }> {
   const release = await holdWorkspaceLock(imageId, storageId, workspaceName);
   try {
     const listed = await withWorkspaceRegistry((registry) => registry.getByStorage(imageId, storageId));
     if (!listed) throw new WorkspaceDeletedError(imageId, workspaceName);
-    return release;
+    return { release, record: listed };
   } catch (error) {
     release();
     throw error;

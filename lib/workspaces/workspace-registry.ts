@@ -13,57 +13,21 @@
  * default workspace when a plain link first opens it (`openOrCreate`); a registry entry that
  * already names it keeps it under whatever name it has now.
  */
-import { wrap, type DBSchema, type IDBPDatabase } from 'idb';
+import { wrap, type IDBPDatabase } from 'idb';
 import type { BootSettings } from '../images/manifest';
+import { CheckpointBook } from './checkpoint-book';
+import type { LayerRef } from './checkpoint-record';
+import { unavailable, WorkspaceRegistryError } from './registry-error';
+import { liveLeafId, type RegistrySchema, type WorkspaceRecord } from './registry-schema';
+
+export { liveLeafId, WorkspaceRegistryError };
+export type { RegistrySchema, WorkspaceRecord };
 import { LEGACY_STORAGE_ID, leafDatabaseExists } from './leaf-databases';
 import { assertWorkspaceName, DEFAULT_WORKSPACE_NAME, firstFreeWorkspaceName } from './workspace-name';
 
-export interface WorkspaceRecord {
-  imageId: string;
-  name: string;
-  /** Names the leaf's database; fixed for the life of the workspace. */
-  storageId: string;
-  /** Milliseconds since the epoch. */
-  createdAt: number;
-  lastUsedAt: number;
-  /** The machine this workspace boots: memory, VGA memory, ACPI. */
-  settings: BootSettings;
-}
-
-interface RegistrySchema extends DBSchema {
-  workspaces: {
-    key: [string, string];
-    value: WorkspaceRecord;
-    indexes: { byImage: string; byStorage: [string, string] };
-  };
-}
-
 export const REGISTRY_DATABASE_NAME = 'leaflab-workspaces';
-const REGISTRY_VERSION = 1;
-
-export class WorkspaceRegistryError extends Error {
-  constructor(
-    readonly kind: 'exists' | 'missing' | 'unavailable',
-    message: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-    this.name = 'WorkspaceRegistryError';
-  }
-}
-
-function unavailable(error: unknown, action: string): WorkspaceRegistryError {
-  if (error instanceof WorkspaceRegistryError) return error;
-  const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  const quota = error instanceof Error && error.name === 'QuotaExceededError';
-  return new WorkspaceRegistryError(
-    'unavailable',
-    quota
-      ? `The browser's storage quota is full, so ${action} failed. Delete workspaces you no longer need (Storage panel) and try again.`
-      : `The browser's list of workspaces could not be used while ${action} (${detail}). Reload the page; if it persists, this browser blocks site storage.`,
-    { cause: error },
-  );
-}
+/** 2: checkpoints (workspaces gained optional layers; version-1 entries read as having none). */
+const REGISTRY_VERSION = 2;
 
 function newStorageId(): string {
   return `ws-${crypto.randomUUID()}`;
@@ -97,6 +61,10 @@ export class WorkspaceRegistry {
           store.createIndex('byImage', 'imageId');
           store.createIndex('byStorage', ['imageId', 'storageId'], { unique: true });
         }
+        if (event.oldVersion < 2) {
+          const checkpoints = request.result.createObjectStore('checkpoints', { keyPath: ['imageId', 'id'] });
+          checkpoints.createIndex('byImage', 'imageId');
+        }
       });
       const db = (await wrap(request)) as unknown as IDBPDatabase<RegistrySchema>;
       // A newer Leaflab in another tab wants to upgrade: let go instead of blocking it.
@@ -109,6 +77,11 @@ export class WorkspaceRegistry {
 
   close(): void {
     this.db.close();
+  }
+
+  /** Checkpoints: made, listed, restored, forked and deleted in this same database. */
+  get checkpoints(): CheckpointBook {
+    return new CheckpointBook(this.db);
   }
 
   /** The image's workspaces, most recently used first. */
@@ -195,10 +168,14 @@ export class WorkspaceRegistry {
     }
   }
 
-  /** A new workspace on the pristine root; refused if the name is taken. */
-  async create(imageId: string, name: string, settings: BootSettings, now = Date.now()): Promise<WorkspaceRecord> {
+  /**
+   * A new workspace, on the pristine root or on `layers` (a share link's published chain, a
+   * checkpoint's chain for a fork: shared, never copied); refused if the name is taken.
+   */
+  async create(imageId: string, name: string, settings: BootSettings, now = Date.now(), layers: readonly LayerRef[] = []): Promise<WorkspaceRecord> {
     assertWorkspaceName(name);
     const record: WorkspaceRecord = { imageId, name, storageId: newStorageId(), createdAt: now, lastUsedAt: now, settings: { ...settings } };
+    if (layers.length > 0) Object.assign(record, { layers: [...layers], baseLayers: [...layers] });
     try {
       // add() fails on an existing key (ConstraintError) within the same transaction: no race
       // with another tab creating the same name.

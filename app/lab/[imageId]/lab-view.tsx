@@ -4,13 +4,15 @@ import { ErrorMessage } from '@/app/components/error-message';
 import { useRouter } from 'next/navigation';
 import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import type { BootSettings, PublishedImage } from '@/lib/images/manifest';
-import { installAutomationHook } from '@/lib/lab/automation-hook';
+import { installAutomationHook, type LabActions } from '@/lib/lab/automation-hook';
 import type { DiskMode } from '@/lib/lab/disk-backends';
 import { INITIAL_SNAPSHOT, LabSession, type LabAssets } from '@/lib/lab/lab-session';
 import {
   DEFAULT_WORKSPACE_NAME,
   deleteWorkspace,
   discardWorkspaceChanges,
+  forkCheckpoint,
+  restoreCheckpoint,
   firstFreeWorkspaceName,
   withWorkspaceRegistry,
   WorkspaceRegistryError,
@@ -18,6 +20,8 @@ import {
   type WorkspaceRecord,
 } from '@/lib/workspaces';
 import { BlockMap } from './block-map';
+import { CheckpointsPanel } from './checkpoints-panel';
+import { openPublishedLayerFromServer, publishCheckpointChain } from '@/lib/lab/published-layers';
 import { DeletionStatusLine, useDeletionStatus } from './deletion-status';
 import { DownloadDiskButton } from './download-disk-button';
 import { MachinePanel } from './machine-panel';
@@ -129,8 +133,21 @@ export function LabView({ image: imageProp, assets: assetsProp, diskMode, worksp
       diskMode,
       workspace: { name: bootTarget.name, storageId: bootTarget.storageId },
       boot: bootTarget.settings,
+      openPublished: openPublishedLayerFromServer,
     });
-    const removeHook = installAutomationHook(created);
+    const actions: LabActions = {
+      restore: async (id) => {
+        await created.destroy();
+        await restoreCheckpoint({ imageId: image.id, storageId: bootTarget.storageId, name: bootTarget.name }, id);
+        setGeneration((n) => n + 1);
+      },
+      fork: async (id, name) => {
+        await forkCheckpoint(image.id, id, name, bootTarget.settings);
+      },
+      publish: (id) => publishCheckpointChain(image, id, bootTarget.settings),
+      exportDisk: (format) => created.exportDisk(() => undefined, format),
+    };
+    const removeHook = installAutomationHook(created, actions);
     // Leaving while writes are still on their way to IndexedDB would lose them: ask first.
     const warnOnUnload = (event: BeforeUnloadEvent) => {
       if (!created.hasUnsavedWrites()) return;
@@ -172,6 +189,17 @@ export function LabView({ image: imageProp, assets: assetsProp, diskMode, worksp
     } finally {
       setResetting(false);
     }
+  }
+
+  async function restoreTo(id: string, name: string) {
+    const confirmed = window.confirm(
+      `Restore checkpoint "${name}"? The changes made since it (not saved in a later checkpoint) are discarded and the machine restarts.`,
+    );
+    if (!confirmed || !session || !workspace) return;
+    await session.destroy();
+    await restoreCheckpoint(workspace, id);
+    setGeneration((n) => n + 1);
+    listing.refresh();
   }
 
   async function createWorkspace(name: string) {
@@ -285,6 +313,20 @@ export function LabView({ image: imageProp, assets: assetsProp, diskMode, worksp
             onCreate={createWorkspace}
             onRename={renameWorkspace}
             onDelete={removeWorkspace}
+          />
+        )}
+        {diskMode === 'union' && workspace && session && (
+          <CheckpointsPanel
+            key={generation}
+            image={image}
+            workspace={workspace}
+            session={session}
+            listing={listing}
+            onRestore={restoreTo}
+            onFork={async (id, name) => {
+              await forkCheckpoint(image.id, id, name, workspace.settings);
+              router.push(hrefOf(name));
+            }}
           />
         )}
         {diskMode === 'union' && <StoragePanel listing={listing} imageDefaults={image.boot} />}

@@ -64,6 +64,7 @@ export function StoragePanel({ listing, imageDefaults }: { listing: WorkspaceLis
   }
 
   const workspaceBytes = totalApproximateBytes(listing.workspaces);
+  const checkpointBytes = listing.checkpoints.reduce((sum, checkpoint) => sum + checkpoint.sizeBytes, 0);
   return (
     <section className="panel storage" aria-labelledby="storage-heading" data-testid="storage-panel">
       <h2 id="storage-heading">Storage</h2>
@@ -84,6 +85,15 @@ export function StoragePanel({ listing, imageDefaults }: { listing: WorkspaceLis
           {formatBytes(workspaceBytes)} in {listing.workspaces.length} workspace{listing.workspaces.length === 1 ? '' : 's'} (see
           Workspaces for each)
         </dd>
+        {listing.checkpoints.length > 0 && (
+          <>
+            <dt>Checkpoints of this image</dt>
+            <dd data-testid="checkpoint-usage" data-usage-bytes={checkpointBytes}>
+              {formatBytes(checkpointBytes)} in {listing.checkpoints.length} checkpoint{listing.checkpoints.length === 1 ? '' : 's'}, each
+              counted once however many workspaces build on it
+            </dd>
+          </>
+        )}
         {listing.unlisted.length > 0 && (
           <>
             <dt>Disks no workspace lists</dt>

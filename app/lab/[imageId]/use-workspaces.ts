@@ -8,11 +8,14 @@ import {
   withWorkspaceRegistry,
   workspacesInUse,
   type MeasuredUnlistedLeaf,
+  type CheckpointRecord,
   type MeasuredWorkspace,
 } from '@/lib/workspaces';
 
 export interface WorkspaceListing {
   workspaces: MeasuredWorkspace[];
+  /** The image's checkpoints, oldest first; each stored once, however many workspaces stack it. */
+  checkpoints: CheckpointRecord[];
   /** Leaf databases of this image that no workspace lists (see lib/workspaces/unlisted-leaves.ts). */
   unlisted: MeasuredUnlistedLeaf[];
   /** Storage ids open in some tab of this browser now. */
@@ -30,6 +33,7 @@ const REFRESH_INTERVAL_MS = 5000;
 export function useWorkspaces(imageId: string): WorkspaceListing {
   const [workspaces, setWorkspaces] = useState<MeasuredWorkspace[]>([]);
   const [unlisted, setUnlisted] = useState<MeasuredUnlistedLeaf[]>([]);
+  const [checkpoints, setCheckpoints] = useState<CheckpointRecord[]>([]);
   const [inUse, setInUse] = useState<Set<string>>(new Set());
   const [error, setError] = useState<string>();
   const [measuredAtMs, setMeasuredAtMs] = useState(0);
@@ -40,7 +44,9 @@ export function useWorkspaces(imageId: string): WorkspaceListing {
     let cancelled = false;
     const load = async () => {
       try {
-        const inventory = await withWorkspaceRegistry((registry) => takeLeafInventory(registry, imageId));
+        const [inventory, checkpointList] = await withWorkspaceRegistry((registry) =>
+          Promise.all([takeLeafInventory(registry, imageId), registry.checkpoints.list(imageId)]),
+        );
         const [measured, measuredUnlisted, used] = await Promise.all([
           measureWorkspaces(inventory.workspaces),
           measureUnlistedLeaves(inventory.unlisted),
@@ -49,6 +55,7 @@ export function useWorkspaces(imageId: string): WorkspaceListing {
         if (cancelled) return;
         setWorkspaces(measured);
         setUnlisted(measuredUnlisted);
+        setCheckpoints(checkpointList);
         setInUse(used);
         setMeasuredAtMs(Date.now());
         setError(undefined);
@@ -64,5 +71,5 @@ export function useWorkspaces(imageId: string): WorkspaceListing {
     };
   }, [imageId, tick]);
 
-  return { workspaces, unlisted, inUse, error, measuredAtMs, refresh };
+  return { workspaces, checkpoints, unlisted, inUse, error, measuredAtMs, refresh };
 }

@@ -1,0 +1,44 @@
+/** The workspace list's IndexedDB schema (see workspace-registry.ts and checkpoint-book.ts). */
+import type { DBSchema } from 'idb';
+import type { BootSettings } from '../images/manifest';
+import type { CheckpointRecord, LayerRef } from './checkpoint-record';
+
+export interface WorkspaceRecord {
+  imageId: string;
+  name: string;
+  /**
+   * The workspace's fixed identity (its lock, its entry). Also names its live leaf's database
+   * until the first checkpoint freezes that leaf; from then on `leafId` does.
+   */
+  storageId: string;
+  /** The live leaf's storage id, when it is not `storageId` (see `liveLeafId`). */
+  leafId?: string;
+  /** Frozen layers under the live leaf, bottom to top (none: directly on the root). */
+  layers?: LayerRef[];
+  /** The layers the workspace was made on (a share link's, a fork's): what "Reset disk" returns to. */
+  baseLayers?: LayerRef[];
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+  lastUsedAt: number;
+  /** The machine this workspace boots: memory, VGA memory, ACPI. */
+  settings: BootSettings;
+}
+
+/** The database the workspace's live leaf is in. */
+export function liveLeafId(record: Pick<WorkspaceRecord, 'storageId' | 'leafId'>): string {
+  return record.leafId ?? record.storageId;
+}
+
+export interface RegistrySchema extends DBSchema {
+  workspaces: {
+    key: [string, string];
+    value: WorkspaceRecord;
+    indexes: { byImage: string; byStorage: [string, string] };
+  };
+  /** Frozen leaves (local checkpoints), by [imageId, id]. */
+  checkpoints: {
+    key: [string, string];
+    value: CheckpointRecord;
+    indexes: { byImage: string };
+  };
+}
