@@ -17,6 +17,7 @@ import { imageBaseUrl } from './lib/server/catalog';
 import { catalogService } from './lib/server/catalog-service';
 import { IMAGE_PATH_PREFIX, serveImage } from './lib/server/image-request';
 import { layerService } from './lib/server/layers/layer-service';
+import type { LayerStore } from './lib/server/layers/layer-store';
 import { LAYER_PATH_PREFIX, serveLayer } from './lib/server/layers/layer-serve-request';
 import { LAYER_API_PREFIX, serveLayerUpload } from './lib/server/layers/layer-upload-request';
 
@@ -36,7 +37,7 @@ try {
 }
 
 // Published layers (lib/server/layers/): a directory, or S3 when LEAFLAB_LAYER_S3_BUCKET is set.
-let layers;
+let layers: LayerStore;
 try {
   layers = layerService();
 } catch (error) {

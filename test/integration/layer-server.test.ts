@@ -286,6 +286,40 @@ describe.each(backends)('published layers on a server with the %s backend', (bac
     });
   });
 
+  it('retries a transient failure while publishing', async () => {
+    const sent: SentRequest[] = [];
+    let failedOnce = false;
+    const flaky: typeof fetch = async (input, init) => {
+      if (!failedOnce && String(input).includes('/chunks/')) {
+        failedOnce = true;
+        throw new TypeError('fetch failed'); // what a dropped connection looks like
+      }
+      return recordingFetch(sent)(input, init);
+    };
+    const flakyLayer = layer([60, 61], 3);
+    const id = await publish({ layer: flakyLayer, parentId: null, fetch: flaky });
+    expect(failedOnce).toBe(true);
+    expect(chunksSent(sent)).toBe(2);
+    expect((await openPublishedLayer(id, { baseUrl })).sectorMap).toEqual(flakyLayer.sectorMap);
+  });
+
+  it('refuses a descriptor or a body altered on the way', async () => {
+    const flipAt = (match: string, byteIndex: number): typeof fetch => async (input, init) => {
+      const response = await fetch(input, init);
+      if (!String(input).endsWith(match)) return response;
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      if (bytes.length > byteIndex) bytes[byteIndex] = bytes[byteIndex]! ^ 1;
+      return new Response(bytes, { status: response.status, headers: response.headers });
+    };
+    await expect(openPublishedLayer(baseId, { baseUrl, fetch: flipAt('/layer.json', 20) })).rejects.toThrow(
+      new RegExp(`hashes to [0-9a-f]{64}, not to the layer id ${baseId}: the server or a proxy altered it`),
+    );
+    // The index chunk altered: the RangeSource refuses it against the chunk table (after its retries).
+    await expect(openPublishedLayer(baseId, { baseUrl, fetch: flipAt('/body', 5) })).rejects.toThrow(/Chunk 0 of .* did not match the sha-256 in the image's chunk table/);
+    await expect(openPublishedLayer('xyz', { baseUrl })).rejects.toThrow('"xyz" is not a layer id');
+    await expect(openPublishedLayer('f'.repeat(64), { baseUrl })).rejects.toThrow(`Layer ${'f'.repeat(64)} is not published at`);
+  });
+
   it('serves the body with Range, a strong ETag and immutable caching', async () => {
     const body = await canonicalBody(baseLayer);
     const url = `${baseUrl}/layers/${baseId}/body`;
