@@ -16,7 +16,7 @@ import { DEFAULT_MAX_LAYER_BYTES } from './layer-store';
 import type { ObjectStore } from './object-store';
 import { S3ObjectStore } from './s3-object-store';
 
-export function maxLayerBytesFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+export function maxLayerBytesFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): number {
   const value = env.LEAFLAB_LAYER_MAX_BYTES;
   if (value === undefined || value === '') return DEFAULT_MAX_LAYER_BYTES;
   const bytes = Number(value);
@@ -25,7 +25,7 @@ export function maxLayerBytesFromEnv(env: NodeJS.ProcessEnv = process.env): numb
   return bytes;
 }
 
-export function objectStoreFromEnv(env: NodeJS.ProcessEnv = process.env): ObjectStore {
+export function objectStoreFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): ObjectStore {
   const bucket = env.LEAFLAB_LAYER_S3_BUCKET;
   if (bucket) {
     const keyPrefix = env.LEAFLAB_LAYER_S3_PREFIX ?? '';
