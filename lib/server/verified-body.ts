@@ -21,7 +21,7 @@ export type SendResult =
   | { kind: 'disk-changed'; reason: string; headersSent: boolean };
 
 /** Resolves when the response can take more, or is gone. */
-function drainedOrClosed(res: ServerResponse): Promise<void> {
+export function drainedOrClosed(res: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       res.off('drain', done);

@@ -19,14 +19,15 @@ export class ServerProcess {
     child.stderr?.on('data', keep);
   }
 
-  static async start(catalogDirectory: string, timeoutMs = 60_000): Promise<ServerProcess> {
+  /** `port`: a fixed port (default a free one); `env`: more environment (e.g. the layer store's). */
+  static async start(catalogDirectory: string, timeoutMs = 60_000, options: { port?: number; env?: Record<string, string> } = {}): Promise<ServerProcess> {
     const projectRoot = process.cwd();
     if (!existsSync(path.join(projectRoot, '.next', 'BUILD_ID')))
       throw new Error('No production build in .next: run `npm run build` (npm test prepares it) before these tests.');
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
     const child = spawn(path.join(projectRoot, 'node_modules', '.bin', 'tsx'), ['server.ts'], {
       cwd: projectRoot,
-      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LEAFLAB_CATALOG_DIR: catalogDirectory, LEAFLAB_IMAGE_BASE_URL: '' },
+      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LEAFLAB_CATALOG_DIR: catalogDirectory, LEAFLAB_IMAGE_BASE_URL: '', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const server = new ServerProcess(port, child);
