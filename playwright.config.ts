@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { defineConfig } from '@playwright/test';
 
 /**
@@ -37,7 +40,8 @@ export default defineConfig({
     // README command 1 itself: it reuses the image and build that `npm test` prepared, then serves.
     command: 'npm start',
     url: `http://127.0.0.1:${port}/api/images`,
-    env: { PORT: String(port), HOST: '127.0.0.1' },
+    // Published layers go to a fresh folder each run, never the checkout's ./layers.
+    env: { PORT: String(port), HOST: '127.0.0.1', LEAFLAB_LAYER_DIR: mkdtempSync(path.join(tmpdir(), 'leaflab-e2e-layers-')) },
     reuseExistingServer: false,
     timeout: 120_000,
     stdout: 'pipe',

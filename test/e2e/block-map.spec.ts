@@ -18,7 +18,7 @@ const LEAF_COLORS = [CELL_STATE_COLORS['leaf-full'], CELL_STATE_COLORS['leaf-par
 
 function layersOf(page: Page, first: number, count: number): Promise<string[]> {
   return page.evaluate(
-    ([from, n]) => Array.from({ length: n }, (_, i) => window.leaflab?.layerOf(from + i) ?? 'none'),
+    ([from, n]) => Array.from({ length: n }, (_, i) => window.leaflab?.sectorLayer(from + i) ?? 'none'),
     [first, count] as const,
   );
 }

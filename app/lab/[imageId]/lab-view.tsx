@@ -24,6 +24,7 @@ import { CheckpointsPanel } from './checkpoints-panel';
 import { openPublishedLayerFromServer, publishCheckpointChain } from '@/lib/lab/published-layers';
 import { DeletionStatusLine, useDeletionStatus } from './deletion-status';
 import { DownloadDiskButton } from './download-disk-button';
+import { ImportDiskForm } from './import-disk-form';
 import { MachinePanel } from './machine-panel';
 import { SerialConsole } from './serial-console';
 import { ShareButton } from './share-button';
@@ -43,6 +44,8 @@ interface LabViewProps {
   workspaceName: string;
   /** Set when the page was opened from a share link: boot these in a fresh workspace. */
   sharedSettings: BootSettings | undefined;
+  /** The published layers (bottom to top) a share link's fresh workspace stacks. */
+  sharedLayerIds: string[] | undefined;
 }
 
 /** What a machine boots from: changes to any of these start a new session. */
@@ -61,7 +64,7 @@ function sameBootTarget(a: BootTarget | undefined, b: BootTarget): boolean {
  * it. Workspace bookkeeping lives in lib/workspaces, the machine in LabSession; this component
  * wires them to the page.
  */
-export function LabView({ image: imageProp, assets: assetsProp, diskMode, workspaceName, sharedSettings }: LabViewProps) {
+export function LabView({ image: imageProp, assets: assetsProp, diskMode, workspaceName, sharedSettings, sharedLayerIds }: LabViewProps) {
   const router = useRouter();
   // Every server render (a rename or switch changes the URL) hands over new but equal objects;
   // the machine must only restart when the image or assets really change.
@@ -100,7 +103,8 @@ export function LabView({ image: imageProp, assets: assetsProp, diskMode, worksp
           const taken = new Set((await registry.list(image.id)).map((r) => r.name));
           for (;;) {
             try {
-              return await registry.create(image.id, firstFreeWorkspaceName('shared', taken), sharedSettings);
+              const layers = (sharedLayerIds ?? []).map((id) => ({ kind: 'published' as const, id }));
+              return await registry.create(image.id, firstFreeWorkspaceName('shared', taken), sharedSettings, Date.now(), layers);
             } catch (error) {
               if (!(error instanceof WorkspaceRegistryError && error.kind === 'exists')) throw error;
               taken.add(firstFreeWorkspaceName('shared', taken)); // another tab took it meanwhile
@@ -124,7 +128,7 @@ export function LabView({ image: imageProp, assets: assetsProp, diskMode, worksp
     };
     // hrefOf and router are stable for a given image and disk mode.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [image, workspaceName, sharedSettings]);
+  }, [image, workspaceName, sharedSettings, sharedLayerIds]);
 
   useEffect(() => {
     const screen = screenRef.current;
@@ -135,8 +139,11 @@ export function LabView({ image: imageProp, assets: assetsProp, diskMode, worksp
       boot: bootTarget.settings,
       openPublished: openPublishedLayerFromServer,
     });
+    // Replaced below; a restore removes the hook first, so no script sees the old machine as running.
+    let removeHook = () => {};
     const actions: LabActions = {
       restore: async (id) => {
+        removeHook();
         await created.destroy();
         await restoreCheckpoint({ imageId: image.id, storageId: bootTarget.storageId, name: bootTarget.name }, id);
         setGeneration((n) => n + 1);
@@ -147,7 +154,7 @@ export function LabView({ image: imageProp, assets: assetsProp, diskMode, worksp
       publish: (id) => publishCheckpointChain(image, id, bootTarget.settings),
       exportDisk: (format) => created.exportDisk(() => undefined, format),
     };
-    const removeHook = installAutomationHook(created, actions);
+    removeHook = installAutomationHook(created, actions);
     // Leaving while writes are still on their way to IndexedDB would lose them: ask first.
     const warnOnUnload = (event: BeforeUnloadEvent) => {
       if (!created.hasUnsavedWrites()) return;
@@ -278,6 +285,14 @@ export function LabView({ image: imageProp, assets: assetsProp, diskMode, worksp
               disabled={!snapshot.diskReady || snapshot.status === 'loading'}
             />
           )}
+          {diskMode === 'union' && (
+            <DownloadDiskButton
+              session={session}
+              format="qcow2"
+              fileName={`${image.id}-${workspace?.name ?? workspaceName}.qcow2`}
+              disabled={!snapshot.diskReady || snapshot.status === 'loading'}
+            />
+          )}
           {workspace && <ShareButton image={image} settings={workspace.settings} />}
         </div>
       </div>
@@ -328,6 +343,19 @@ export function LabView({ image: imageProp, assets: assetsProp, diskMode, worksp
               router.push(hrefOf(name));
             }}
           />
+        )}
+        {diskMode === 'union' && (
+          <section className="panel" aria-labelledby="import-heading">
+            <h2 id="import-heading">Import a disk</h2>
+            <ImportDiskForm
+              image={image}
+              settings={workspace?.settings ?? image.boot}
+              onImported={(name) => {
+                listing.refresh();
+                router.push(hrefOf(name));
+              }}
+            />
+          </section>
         )}
         {diskMode === 'union' && <StoragePanel listing={listing} imageDefaults={image.boot} />}
         {workspace && (

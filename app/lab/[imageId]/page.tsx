@@ -6,6 +6,7 @@ import { DISK_MODES, isDiskMode, type DiskMode } from '@/lib/lab/disk-backends';
 import { parseShareParams } from '@/lib/lab/share-link';
 import { DEFAULT_WORKSPACE_NAME, workspaceNameProblem } from '@/lib/workspaces/workspace-name';
 import { verifiedCatalog } from '@/lib/server/catalog-service';
+import { describePublishedLayer } from '@/lib/server/layers/layer-service';
 import { Notice } from '@/app/components/notice';
 import { LabView } from './lab-view';
 
@@ -132,6 +133,54 @@ export default async function LabPage({ params, searchParams }: { params: Params
     );
   }
 
+  let sharedLayerIds: string[] | undefined;
+  const layerId = share.kind === 'share' ? share.request.layerId : undefined;
+  if (layerId !== undefined) {
+    const lookup = await describePublishedLayer(layerId);
+    if (lookup.kind !== 'ok') {
+      return (
+        <Notice title={lookup.kind === 'unknown' ? 'This shared environment does not exist here' : 'This environment link is damaged'}>
+          <p data-testid="layer-problem">
+            {lookup.kind === 'unknown' ? (
+              <>
+                This server has no published environment <code>{layerId}</code>. It may have been published to another Leaflab server;
+                open the link on that server, or ask for a new link.
+              </>
+            ) : (
+              <>The link&apos;s environment id is not one Leaflab makes. Ask for the link again.</>
+            )}
+          </p>
+          <p>
+            <Link href={`/lab/${encodeURIComponent(imageId)}`}>Open this image&apos;s default workspace</Link>.
+          </p>
+        </Notice>
+      );
+    }
+    const root = lookup.descriptor.root;
+    if (root.id !== imageId || root.sha256 !== entry.published.sha256 || root.sizeBytes !== entry.published.sizeBytes) {
+      return (
+        <Notice title="This environment was made on another image">
+          <p data-testid="layer-problem">
+            Environment <code>{layerId}</code> holds changes to image <code>{root.id}</code> with digest <code>{root.sha256}</code>, but
+            this link opens <code>{imageId}</code> with digest <code>{entry.published.sha256}</code>. Leaflab never lays changes over a
+            disk they were not made on.
+          </p>
+          <p>
+            {root.id !== imageId && catalog.entries.has(root.id) ? (
+              <Link href={`/lab/${encodeURIComponent(root.id)}?layer=${layerId}&share=1&sha256=${root.sha256}&memory=${entry.published.boot.memoryMiB}&vga=${entry.published.boot.vgaMemoryMiB}&acpi=${entry.published.boot.acpi ? 'on' : 'off'}`}>
+                Open it on {root.id}
+              </Link>
+            ) : (
+              <Link href={`/lab/${encodeURIComponent(imageId)}`}>Open this image&apos;s default workspace</Link>
+            )}
+            .
+          </p>
+        </Notice>
+      );
+    }
+    sharedLayerIds = lookup.chain;
+  }
+
   return (
     <LabView
       image={entry.published}
@@ -139,6 +188,7 @@ export default async function LabPage({ params, searchParams }: { params: Params
       diskMode={disk}
       workspaceName={ws}
       sharedSettings={share.kind === 'share' ? share.request.settings : undefined}
+      sharedLayerIds={sharedLayerIds}
     />
   );
 }
