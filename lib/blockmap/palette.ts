@@ -6,7 +6,7 @@
  * and a red-pink (write), far in lightness from each other and from the cells they cover.
  */
 import type { MbrPartition } from '../disk/mbr';
-import type { CellState } from './cell-state';
+import { cellStateOf, layerNumberOfCode, type CellState } from './cell-state';
 import type { IoKind } from './io-flashes';
 
 export const CELL_STATE_COLORS: Readonly<Record<CellState, string>> = {
@@ -16,6 +16,30 @@ export const CELL_STATE_COLORS: Readonly<Record<CellState, string>> = {
   'leaf-partial': '#cc79a7',
   'leaf-full': '#e69f00',
 };
+
+/**
+ * The frozen layers of the chain (checkpoints, published layers), by layer number from the
+ * bottom, cycling for deeper chains. The first three are the Okabe–Ito colours the cells do not
+ * use yet (bluish green, blue, vermillion): that set is chosen so that its members stay apart
+ * for people with the common colour-vision deficiencies, so these stay apart from the leaf's
+ * orange and purple and the root's sky blue. The next two, Paul Tol's muted olive and wine,
+ * are set off from the leaf's colours by lightness (olive darker and greyer than the orange,
+ * wine much darker than the purple) and from the root's greys by hue. Neighbouring layers
+ * differ in lightness as well as hue. A chain deeper than five reuses colours; the legend, the
+ * hover card and the snapshot's per-layer character still tell those layers apart.
+ */
+export const CHAIN_LAYER_COLORS: readonly string[] = ['#009e73', '#0072b2', '#d55e00', '#999933', '#882255'];
+
+/** The colour of chain layer number `layerNumber` (bottom = 1). */
+export function chainLayerColor(layerNumber: number): string {
+  return CHAIN_LAYER_COLORS[(layerNumber - 1) % CHAIN_LAYER_COLORS.length] ?? CHAIN_LAYER_COLORS[0]!;
+}
+
+/** The colour of any cell code: a fixed state's, or its chain layer's. */
+export function cellCodeColor(code: number): string {
+  const layerNumber = layerNumberOfCode(code);
+  return layerNumber > 0 ? chainLayerColor(layerNumber) : CELL_STATE_COLORS[cellStateOf(code)];
+}
 
 export const FLASH_COLORS: Readonly<Record<IoKind, string>> = {
   read: '#ffffff',
