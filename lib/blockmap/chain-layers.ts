@@ -60,3 +60,50 @@ export function describeChainLayers(layers: readonly ChainLayerRef[], labelOf?: 
 export function sameChain(a: readonly ChainLayerRef[], b: readonly ChainLayerRef[]): boolean {
   return a.length === b.length && a.every((layer, index) => layer.id === b[index]?.id && layer.kind === b[index]?.kind);
 }
+
+/**
+ * The chain a map was last drawn with, and its names. `sync` takes the device's chain as it is
+ * now: the device hands out one array per chain, so an unchanged chain costs one comparison.
+ */
+export class ChainLayersSeen {
+  private seen: readonly ChainLayerRef[];
+  private described: readonly BlockMapLayer[];
+
+  constructor(
+    layers: readonly ChainLayerRef[],
+    private labelOf: LayerLabeler | undefined,
+  ) {
+    this.seen = layers;
+    this.described = describeChainLayers(layers, labelOf);
+  }
+
+  /** The chain the map is drawn with, bottom to top. */
+  get layers(): readonly BlockMapLayer[] {
+    return this.described;
+  }
+
+  /** Whether `layers` may differ from the chain seen (cheap: an identity check). */
+  differsFrom(layers: readonly ChainLayerRef[]): boolean {
+    return layers !== this.seen;
+  }
+
+  /** Takes `layers` as the chain seen; whether they differ from the last ones. */
+  sync(layers: readonly ChainLayerRef[]): boolean {
+    if (layers === this.seen) return false;
+    const before = this.seen;
+    this.seen = layers;
+    if (sameChain(before, layers)) return false;
+    this.described = describeChainLayers(layers, this.labelOf);
+    return true;
+  }
+
+  /** `layers` described, without taking them as the chain seen (for counts taken now while the map is paused). */
+  describe(layers: readonly ChainLayerRef[]): readonly BlockMapLayer[] {
+    return layers === this.seen || sameChain(this.seen, layers) ? this.described : describeChainLayers(layers, this.labelOf);
+  }
+
+  relabel(labelOf: LayerLabeler | undefined): void {
+    this.labelOf = labelOf;
+    this.described = describeChainLayers(this.seen, labelOf);
+  }
+}

@@ -28,7 +28,7 @@ import {
   type CellState,
   type LayerShare,
 } from './cell-state';
-import { describeChainLayers, sameChain, type BlockMapLayer, type ChainLayerRef, type LayerLabeler } from './chain-layers';
+import { ChainLayersSeen, type BlockMapLayer, type ChainLayerRef, type LayerLabeler } from './chain-layers';
 import { IoFlashRing } from './io-flashes';
 import { CELL_STATE_COLORS } from './palette';
 import {
@@ -175,10 +175,8 @@ export class BlockMapModel {
   private readonly settleMs: number;
   private readonly heartbeatMs: number;
   private readonly granularityList: readonly number[];
-  private labelOfLayer: LayerLabeler | undefined;
-  /** The device's layer array the cells were last computed with, and the map's view of it. */
-  private chainSeen: readonly ChainLayerRef[];
-  private chainLayers: readonly BlockMapLayer[];
+  /** The device's chain the cells were last computed with, and its names. */
+  private readonly chain: ChainLayersSeen;
 
   private currentView: BlockMapView;
   /** Cell codes (fixed states, then one per chain layer: up to MAX_CELL_CODE, past a byte). */
@@ -215,9 +213,7 @@ export class BlockMapModel {
     this.now = options.now ?? (() => performance.now());
     this.currentView = wholeDiskView(this.sectorCount, this.maxCells);
     this.granularityList = granularities(this.sectorCount, this.maxCells);
-    this.labelOfLayer = options.labelOfLayer;
-    this.chainSeen = source.layers;
-    this.chainLayers = describeChainLayers(this.chainSeen, this.labelOfLayer);
+    this.chain = new ChainLayersSeen(source.layers, options.labelOfLayer);
     this.uiState = this.makeUiState();
     this.unsubscribeIo = source.onIo(this.handleIo);
     this.maybeReadMbr();
@@ -281,13 +277,12 @@ export class BlockMapModel {
 
   /** The chain's frozen layers the cells are drawn with, bottom to top. */
   get layers(): readonly BlockMapLayer[] {
-    return this.chainLayers;
+    return this.chain.layers;
   }
 
   /** Names the chain's layers from now on (the owner learns names later, or a checkpoint is renamed). */
   setLayerLabels(labelOfLayer: LayerLabeler | undefined): void {
-    this.labelOfLayer = labelOfLayer;
-    this.chainLayers = describeChainLayers(this.chainSeen, labelOfLayer);
+    this.chain.relabel(labelOfLayer);
     this.notify();
   }
 
@@ -300,7 +295,7 @@ export class BlockMapModel {
     this.maybeReadMbr();
     if (!this.recomputeNow) {
       if (this.isPaused) return false;
-      if (this.source.layers !== this.chainSeen) this.recomputeNow = true; // a checkpoint or restore: show it now
+      if (this.chain.differsFrom(this.source.layers)) this.recomputeNow = true; // a checkpoint or restore: show it now
     }
     if (!this.recomputeNow) {
       const sinceLastMs = nowMs - this.lastComputeMs;
@@ -315,7 +310,7 @@ export class BlockMapModel {
     const { firstSector, sectorsPerCell, cellCount } = this.currentView;
     // A new view always redraws; otherwise only a cell that changed does (most I/O changes none).
     let changed = this.recomputeNow;
-    const chainChanged = this.syncChain();
+    const chainChanged = this.chain.sync(this.source.layers);
     if (chainChanged) changed = true;
     if (this.states.length !== cellCount) {
       this.states = new Uint16Array(cellCount);
@@ -337,23 +332,6 @@ export class BlockMapModel {
     if (chainChanged) this.notify();
   }
 
-  /** Takes the device's chain as it is now; whether its layers differ from the last ones. */
-  private syncChain(): boolean {
-    const layers = this.source.layers;
-    if (layers === this.chainSeen) return false;
-    const before = this.chainSeen;
-    this.chainSeen = layers;
-    if (sameChain(before, layers)) return false;
-    this.chainLayers = describeChainLayers(layers, this.labelOfLayer);
-    return true;
-  }
-
-  /** The chain as the device has it now (counts taken now number their layers by it), named as the map names it. */
-  private currentChainLayers(): readonly BlockMapLayer[] {
-    const layers = this.source.layers;
-    return layers === this.chainSeen || sameChain(this.chainSeen, layers) ? this.chainLayers : describeChainLayers(layers, this.labelOfLayer);
-  }
-
   /** Where sector `sector`'s data comes from now (the device's answer). */
   layerOf(sector: number): SectorLayer {
     if (!Number.isSafeInteger(sector) || sector < 0 || sector >= this.sectorCount) {
@@ -369,7 +347,7 @@ export class BlockMapModel {
     const [first, end] = range;
     const layers = this.source.sectorLayerCounts(first, end);
     const code = classifyCell(layers, end - first);
-    const chain = this.currentChainLayers();
+    const chain = this.chain.describe(this.source.layers);
     const layerNumber = layerNumberOfCode(code);
     // The counts were taken from the chain just read, so a layer code always finds its layer.
     const layer = layerNumber > 0 ? chain[layerNumber - 1] : undefined;
@@ -504,7 +482,7 @@ export class BlockMapModel {
   getUiState = (): BlockMapUiState => this.uiState;
 
   private makeUiState(): BlockMapUiState {
-    return { view: this.currentView, paused: this.isPaused, mbr: this.mbr, granularities: this.granularityList, layers: this.chainLayers };
+    return { view: this.currentView, paused: this.isPaused, mbr: this.mbr, granularities: this.granularityList, layers: this.chain.layers };
   }
 
   private notify(): void {
@@ -517,7 +495,7 @@ export class BlockMapModel {
     if (!this.isPaused || this.recomputeNow) this.computeCells(this.now());
     this.maybeReadMbr();
     const stateCounts = Object.fromEntries(CELL_STATES.map((state) => [state, 0])) as Record<CellState, number>;
-    const layers: BlockMapLayerSnapshot[] = this.chainLayers.map((layer) => ({ ...layer, cells: 0 }));
+    const layers: BlockMapLayerSnapshot[] = this.chain.layers.map((layer) => ({ ...layer, cells: 0 }));
     let cells = '';
     for (const code of this.states) {
       const layerNumber = layerNumberOfCode(code);

@@ -5,6 +5,7 @@ import {
   BlockMapRenderer,
   CELL_STATE_COLORS,
   CELL_STATE_LABELS,
+  chainLayerColor,
   FLASH_COLORS,
   FLASH_LABELS,
   moveCell,
@@ -317,6 +318,11 @@ export function BlockMap({ model }: BlockMapProps) {
                     <ul className="block-map-layers">
                       {info.servedBy.map((share) => (
                         <li key={`${share.layer}-${share.layerNumber}`}>
+                          {share.layer === 'frozen' && (
+                            <>
+                              <span className="block-map-swatch" style={{ background: chainLayerColor(share.layerNumber) }} aria-hidden="true" />{' '}
+                            </>
+                          )}
                           {number(share.sectors)} × {share.label}
                         </li>
                       ))}
