@@ -19,16 +19,15 @@ export const CELL_STATE_COLORS: Readonly<Record<CellState, string>> = {
 
 /**
  * The frozen layers of the chain (checkpoints, published layers), by layer number from the
- * bottom, cycling for deeper chains. The first three are the Okabe–Ito colours the cells do not
- * use yet (bluish green, blue, vermillion): that set is chosen so that its members stay apart
- * for people with the common colour-vision deficiencies, so these stay apart from the leaf's
- * orange and purple and the root's sky blue. The next two, Paul Tol's muted olive and wine,
- * are set off from the leaf's colours by lightness (olive darker and greyer than the orange,
- * wine much darker than the purple) and from the root's greys by hue. Neighbouring layers
- * differ in lightness as well as hue. A chain deeper than five reuses colours; the legend, the
- * hover card and the snapshot's per-layer character still tell those layers apart.
+ * bottom, cycling for deeper chains. The first three are the Okabe–Ito colours the cells did
+ * not use yet (bluish green, blue, vermillion); then Paul Tol's muted sand and indigo, a light
+ * and a dark one, so that neighbouring layers differ in lightness as well as hue. Simulating
+ * protanopia, deuteranopia and tritanopia (Machado et al. 2009), every one of them stays at
+ * least 16 CIELAB ΔE from every fixed cell colour, the background, the flashes and each other
+ * (test/unit/blockmap/chain-layers.test.ts checks it). A chain deeper than five reuses colours;
+ * the legend, the hover card and the snapshot's per-layer character still tell those apart.
  */
-export const CHAIN_LAYER_COLORS: readonly string[] = ['#009e73', '#0072b2', '#d55e00', '#999933', '#882255'];
+export const CHAIN_LAYER_COLORS: readonly string[] = ['#009e73', '#0072b2', '#d55e00', '#ddcc77', '#332288'];
 
 /** The colour of chain layer number `layerNumber` (bottom = 1). */
 export function chainLayerColor(layerNumber: number): string {

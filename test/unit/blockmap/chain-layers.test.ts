@@ -28,9 +28,14 @@ import { MAX_CHAIN_LAYERS } from '@/lib/disk/layer-chain';
 import { emptySectorLayerCounts, type SectorLayerCounts } from '@/lib/disk/sector-layer-counts';
 import { UnionDevice } from '@/lib/disk/union-device';
 import { LayeredRoot } from '../disk/helpers/layered-root';
+import { leastDeltaE } from './colour-vision';
 import { memoryLeaf } from '../disk/helpers/stores';
 
 const SECTOR = 512;
+/** The page's --bg (app/globals.css), behind the cells. */
+const PAGE_BACKGROUND = '#0f1419';
+/** CIELAB ΔE every chain layer colour keeps from the others under every simulated vision. */
+const MIN_DELTA_E = 16;
 
 function counts(partial: Partial<SectorLayerCounts>): SectorLayerCounts {
   return { ...emptySectorLayerCounts(), ...partial };
@@ -68,6 +73,13 @@ describe('chain layer codes, characters and colours', () => {
       expect(cellCodeColor(layerCellCode(layerNumber))).toBe(chainLayerColor(layerNumber));
     }
     expect(chainLayerColor(1 + CHAIN_LAYER_COLORS.length)).toBe(chainLayerColor(1)); // deep chains cycle
+    // Apart for people with the common colour-vision deficiencies too (see palette.ts).
+    const others = [...taken, PAGE_BACKGROUND];
+    CHAIN_LAYER_COLORS.forEach((color, index) => {
+      for (const other of [...others, ...CHAIN_LAYER_COLORS.slice(index + 1)]) {
+        expect(leastDeltaE(color, other), `${color} against ${other}`).toBeGreaterThanOrEqual(MIN_DELTA_E);
+      }
+    });
     expect(cellCodeColor(CELL_CODE['leaf-full'])).toBe(CELL_STATE_COLORS['leaf-full']);
   });
 
