@@ -8,14 +8,29 @@
  * and chunk) on the renderer's animation frames, at most every `minRefreshIntervalMs`, and
  * only while something may have changed: for a while after I/O (root fetches and leaf
  * commits land after the I/O that caused them) and once a `heartbeatMs` otherwise.
- * React hears only about what changes rarely (view, pause, partitions) via `subscribe`.
+ * React hears only about what changes rarely (view, pause, partitions, the chain's layers)
+ * via `subscribe`. The chain's layers are looked at on every recomputation (one comparison of
+ * the device's array), so a checkpoint or a restore shows on the next refresh.
  */
 import { SECTOR_SIZE_BYTES } from '../disk/leaf-store';
 import { parseMbr, partitionLabel, partitionsOverlapping, type MbrLayout } from '../disk/mbr';
 import type { SectorLayerCounts } from '../disk/sector-layer-counts';
 import type { IoListener, SectorLayer } from '../disk/union-device';
-import { CELL_STATE_CHARS, CELL_STATES, cellStateOf, classifyCell, layerBreakdown, type CellState, type LayerShare } from './cell-state';
+import {
+  CELL_STATE_CHARS,
+  CELL_STATE_LABELS,
+  CELL_STATES,
+  cellCodeChar,
+  cellStateOf,
+  classifyCell,
+  layerBreakdown,
+  layerNumberOfCode,
+  type CellState,
+  type LayerShare,
+} from './cell-state';
+import { ChainLayersSeen, type BlockMapLayer, type ChainLayerRef, type LayerLabeler } from './chain-layers';
 import { IoFlashRing } from './io-flashes';
+import { CELL_STATE_COLORS } from './palette';
 import {
   cellOfSector,
   cellSectorRange,
@@ -38,6 +53,8 @@ export interface BlockMapSource {
   readonly sectorCount: number;
   sectorLayerCounts(firstSector: number, endSector: number): SectorLayerCounts;
   layerOfSector(sector: number): SectorLayer;
+  /** The frozen layers under the leaf, bottom to top; a new array whenever the chain changes. */
+  readonly layers: readonly ChainLayerRef[];
   onIo(listener: IoListener): () => void;
   /** Reads merged bytes without counting them as guest I/O (for sector 0, the partition table). */
   peek(offsetBytes: number, lengthBytes: number): Promise<Uint8Array>;
@@ -56,6 +73,8 @@ export interface BlockMapModelOptions {
   flashCapacity?: number;
   /** Clock in milliseconds. Default `performance.now`. */
   now?: () => number;
+  /** Names the chain's layers (e.g. a checkpoint's name). Default: kind and short id (see defaultLayerLabel). */
+  labelOfLayer?: LayerLabeler;
 }
 
 export const BLOCK_MAP_DEFAULTS = {
@@ -77,7 +96,12 @@ export interface BlockMapCellInfo {
   lastByte: number;
   /** Labels of the partitions holding part of the cell ("#2 Linux"); empty outside any. */
   partitions: string[];
-  state: CellState;
+  /** 'frozen': the cell shows the colour of `layer`, a layer of the chain. */
+  state: CellState | 'frozen';
+  layer: BlockMapLayer | undefined;
+  /** What the cell is drawn as: its colour and what that colour means. */
+  color: string;
+  stateLabel: string;
   /** Per-layer sector counts now, and the same as a list for display. */
   layers: SectorLayerCounts;
   servedBy: LayerShare[];
@@ -92,6 +116,13 @@ export interface BlockMapUiState {
   mbr: MbrLayout;
   /** The granularities offered, finest first; the last one is the whole disk. */
   granularities: readonly number[];
+  /** The chain's frozen layers the cells are drawn with, bottom to top. */
+  layers: readonly BlockMapLayer[];
+}
+
+/** A chain layer in a snapshot: how it is named and drawn, and how many cells of the window show it. */
+export interface BlockMapLayerSnapshot extends BlockMapLayer {
+  cells: number;
 }
 
 export interface BlockMapPartitionSnapshot {
@@ -111,11 +142,14 @@ export interface BlockMapSnapshot {
   sectorsPerCell: number;
   cellCount: number;
   maxCells: number;
-  /** One character per cell (see `cellKey`), in sector order. */
+  /** One character per cell (see `cellKey`, and `layers[].char` for the chain's layers), in sector order. */
   cells: string;
+  /** The fixed states' characters. */
   cellKey: Record<string, CellState>;
-  /** How many cells are in each state. */
+  /** How many cells are in each fixed state (cells showing a chain layer are counted in `layers`). */
   stateCounts: Record<CellState, number>;
+  /** The chain's frozen layers, bottom to top. */
+  layers: BlockMapLayerSnapshot[];
   /** Sectors of the window the leaf holds (committed or being saved). */
   leafSectorsInView: number;
   partitions: BlockMapPartitionSnapshot[];
@@ -124,6 +158,10 @@ export interface BlockMapSnapshot {
   paused: boolean;
   /** Guest I/O the map has seen since it was created. */
   ioSeen: { reads: number; writes: number };
+}
+
+function fixedStateLook(state: CellState): { state: CellState; color: string; stateLabel: string } {
+  return { state, color: CELL_STATE_COLORS[state], stateLabel: CELL_STATE_LABELS[state] };
 }
 
 const NO_MBR_YET: MbrLayout = { partitions: [], problem: undefined, warnings: [] };
@@ -137,9 +175,12 @@ export class BlockMapModel {
   private readonly settleMs: number;
   private readonly heartbeatMs: number;
   private readonly granularityList: readonly number[];
+  /** The device's chain the cells were last computed with, and its names. */
+  private readonly chain: ChainLayersSeen;
 
   private currentView: BlockMapView;
-  private states: Uint8Array = new Uint8Array(0);
+  /** Cell codes (fixed states, then one per chain layer: up to MAX_CELL_CODE, past a byte). */
+  private states: Uint16Array = new Uint16Array(0);
   private leafCounts: Uint32Array = new Uint32Array(0);
   /** Bumped whenever the view, the cells or the partitions change, so the renderer redraws only then. */
   private drawVersion = 0;
@@ -172,6 +213,7 @@ export class BlockMapModel {
     this.now = options.now ?? (() => performance.now());
     this.currentView = wholeDiskView(this.sectorCount, this.maxCells);
     this.granularityList = granularities(this.sectorCount, this.maxCells);
+    this.chain = new ChainLayersSeen(source.layers, options.labelOfLayer);
     this.uiState = this.makeUiState();
     this.unsubscribeIo = source.onIo(this.handleIo);
     this.maybeReadMbr();
@@ -205,8 +247,8 @@ export class BlockMapModel {
     return this.currentView;
   }
 
-  /** State code per cell of the view (see CELL_STATES); valid until the next refresh. */
-  get cellStates(): Uint8Array {
+  /** Code per cell of the view (see cell-state.ts); valid until the next refresh. */
+  get cellStates(): Uint16Array {
     return this.states;
   }
 
@@ -233,6 +275,17 @@ export class BlockMapModel {
     return this.mbr;
   }
 
+  /** The chain's frozen layers the cells are drawn with, bottom to top. */
+  get layers(): readonly BlockMapLayer[] {
+    return this.chain.layers;
+  }
+
+  /** Names the chain's layers from now on (the owner learns names later, or a checkpoint is renamed). */
+  setLayerLabels(labelOfLayer: LayerLabeler | undefined): void {
+    this.chain.relabel(labelOfLayer);
+    this.notify();
+  }
+
   /**
    * Recomputes the cells if due (the renderer calls it every animation frame). While paused,
    * the cells stay as they were unless the view changed. Returns whether it recomputed.
@@ -242,6 +295,9 @@ export class BlockMapModel {
     this.maybeReadMbr();
     if (!this.recomputeNow) {
       if (this.isPaused) return false;
+      if (this.chain.differsFrom(this.source.layers)) this.recomputeNow = true; // a checkpoint or restore: show it now
+    }
+    if (!this.recomputeNow) {
       const sinceLastMs = nowMs - this.lastComputeMs;
       const dirty = this.lastComputeMs <= this.dirtyUntilMs;
       if (sinceLastMs < this.minRefreshIntervalMs || (!dirty && sinceLastMs < this.heartbeatMs)) return false;
@@ -254,8 +310,10 @@ export class BlockMapModel {
     const { firstSector, sectorsPerCell, cellCount } = this.currentView;
     // A new view always redraws; otherwise only a cell that changed does (most I/O changes none).
     let changed = this.recomputeNow;
+    const chainChanged = this.chain.sync(this.source.layers);
+    if (chainChanged) changed = true;
     if (this.states.length !== cellCount) {
-      this.states = new Uint8Array(cellCount);
+      this.states = new Uint16Array(cellCount);
       this.leafCounts = new Uint32Array(cellCount);
     }
     for (let cell = 0; cell < cellCount; cell += 1) {
@@ -271,6 +329,7 @@ export class BlockMapModel {
     this.recomputeNow = false;
     this.lastComputeMs = nowMs;
     if (changed) this.drawVersion += 1;
+    if (chainChanged) this.notify();
   }
 
   /** Where sector `sector`'s data comes from now (the device's answer). */
@@ -287,6 +346,14 @@ export class BlockMapModel {
     if (!range) return undefined;
     const [first, end] = range;
     const layers = this.source.sectorLayerCounts(first, end);
+    const code = classifyCell(layers, end - first);
+    const chain = this.chain.describe(this.source.layers);
+    const layerNumber = layerNumberOfCode(code);
+    // The counts were taken from the chain just read, so a layer code always finds its layer.
+    const layer = layerNumber > 0 ? chain[layerNumber - 1] : undefined;
+    const look = layer
+      ? { state: 'frozen' as const, color: layer.color, stateLabel: `Layer ${layer.number}: ${layer.label}` }
+      : fixedStateLook(cellStateOf(code));
     return {
       cellIndex,
       firstSector: first,
@@ -295,9 +362,13 @@ export class BlockMapModel {
       firstByte: first * SECTOR_SIZE_BYTES,
       lastByte: end * SECTOR_SIZE_BYTES - 1,
       partitions: partitionsOverlapping(this.mbr, first, end).map(partitionLabel),
-      state: cellStateOf(classifyCell(layers, end - first)),
+      ...look,
+      layer,
       layers,
-      servedBy: layerBreakdown(layers),
+      servedBy: layerBreakdown(
+        layers,
+        chain.map((chainLayer) => chainLayer.label),
+      ),
       leafSectors: layers.leafSectors + layers.pendingSectors,
     };
   }
@@ -411,7 +482,7 @@ export class BlockMapModel {
   getUiState = (): BlockMapUiState => this.uiState;
 
   private makeUiState(): BlockMapUiState {
-    return { view: this.currentView, paused: this.isPaused, mbr: this.mbr, granularities: this.granularityList };
+    return { view: this.currentView, paused: this.isPaused, mbr: this.mbr, granularities: this.granularityList, layers: this.chain.layers };
   }
 
   private notify(): void {
@@ -424,11 +495,14 @@ export class BlockMapModel {
     if (!this.isPaused || this.recomputeNow) this.computeCells(this.now());
     this.maybeReadMbr();
     const stateCounts = Object.fromEntries(CELL_STATES.map((state) => [state, 0])) as Record<CellState, number>;
+    const layers: BlockMapLayerSnapshot[] = this.chain.layers.map((layer) => ({ ...layer, cells: 0 }));
     let cells = '';
     for (const code of this.states) {
-      const state = cellStateOf(code);
-      stateCounts[state] += 1;
-      cells += CELL_STATE_CHARS[state];
+      const layerNumber = layerNumberOfCode(code);
+      const layer = layers[layerNumber - 1];
+      if (layer) layer.cells += 1;
+      else stateCounts[cellStateOf(code)] += 1;
+      cells += cellCodeChar(code);
     }
     let leafSectorsInView = 0;
     for (const count of this.leafCounts) leafSectorsInView += count;
@@ -442,6 +516,7 @@ export class BlockMapModel {
       cells,
       cellKey: Object.fromEntries(CELL_STATES.map((state) => [CELL_STATE_CHARS[state], state])),
       stateCounts,
+      layers,
       leafSectorsInView,
       partitions: this.mbr.partitions.map(({ index, typeByte, typeName, firstSector: first, sectorCount, bootable, clipped }) => ({
         index,

@@ -1,16 +1,16 @@
 /**
  * Draws a BlockMapModel on a canvas on animation frames (plain DOM, no React): one square per
- * cell in its state's colour, reads and writes flashing and fading, each partition outlined
+ * cell in its state's or its chain layer's colour, reads and writes flashing and fading, each partition outlined
  * around its cells, and the highlighted cell. A frame that would look like the last one is skipped, so an idle map
  * costs almost nothing; a busy one costs one pass over the cells and the live flashes.
  *
  * Drawing happens in device pixels with cell edges rounded to whole pixels, so cells stay
  * crisp at any devicePixelRatio; the layout itself is in CSS pixels (see geometry.ts).
  */
-import { CELL_STATES } from './cell-state';
+import { MAX_CELL_CODE } from './cell-state';
 import { cellAtPoint, cellRect, cellRunOutline, computeGridLayout, type GridLayout, type GridLayoutOptions, type RectCss } from './geometry';
 import type { BlockMapModel } from './model';
-import { CELL_STATE_COLORS, FLASH_COLORS, HIGHLIGHT_COLOR, partitionOutlineColor } from './palette';
+import { cellCodeColor, FLASH_COLORS, HIGHLIGHT_COLOR, partitionOutlineColor } from './palette';
 import { cellsOfSectorRange } from './view';
 
 export interface BlockMapRendererOptions {
@@ -53,6 +53,8 @@ export class BlockMapRenderer {
   private cellHeight = 0;
   private readAlpha = new Float32Array(0);
   private writeAlpha = new Float32Array(0);
+  /** Which cell codes the frame shows (a flag per code), so only those get a pass over the cells. */
+  private readonly codesShown = new Uint8Array(MAX_CELL_CODE + 1);
 
   constructor(
     private readonly canvas: HTMLCanvasElement,
@@ -183,9 +185,13 @@ export class BlockMapRenderer {
   private drawCells(): void {
     const ctx = this.context;
     const states = this.model.cellStates;
-    // One path per state: a handful of fills instead of one fillStyle change per cell.
-    CELL_STATES.forEach((state, code) => {
-      ctx.fillStyle = CELL_STATE_COLORS[state];
+    const shown = this.codesShown.fill(0);
+    for (const code of states) shown[code] = 1;
+    // One path per code shown: a handful of fills instead of one fillStyle change per cell (a
+    // deep chain adds a code per layer, but only the layers in view cost a pass).
+    for (let code = 0; code <= MAX_CELL_CODE; code += 1) {
+      if (shown[code] === 0) continue;
+      ctx.fillStyle = cellCodeColor(code);
       ctx.beginPath();
       for (let cell = 0; cell < states.length; cell += 1) {
         if (states[cell] !== code) continue;
@@ -193,7 +199,7 @@ export class BlockMapRenderer {
         ctx.rect(this.cellX, this.cellY, this.cellWidth, this.cellHeight);
       }
       ctx.fill();
-    });
+    }
   }
 
   /**

@@ -5,6 +5,7 @@ import {
   BlockMapRenderer,
   CELL_STATE_COLORS,
   CELL_STATE_LABELS,
+  chainLayerColor,
   FLASH_COLORS,
   FLASH_LABELS,
   moveCell,
@@ -33,7 +34,9 @@ export const BLOCK_MAP_ELEMENT_ID = 'block-map';
 const ZOOM_STEP = 4;
 /** How often the open hover card re-reads its cell's counters (the cell changes with I/O). */
 const CARD_REFRESH_MS = 500;
-const LEGEND_ORDER: readonly CellState[] = ['leaf-full', 'leaf-partial', 'root-cached', 'root-remote', 'zero'];
+/** The legend: the leaf's states, then the chain's layers bottom to top, then the root's states. */
+const LEAF_LEGEND: readonly CellState[] = ['leaf-full', 'leaf-partial'];
+const ROOT_LEGEND: readonly CellState[] = ['root-cached', 'root-remote', 'zero'];
 
 /** A cell picked in one view; it means nothing in another, so it is kept with its view. */
 interface CellPick {
@@ -45,6 +48,15 @@ const number = (n: number) => n.toLocaleString('en-US');
 
 function granularityLabel(sectorsPerCell: number): string {
   return `${number(sectorsPerCell)} ${sectorsPerCell === 1 ? 'sector' : 'sectors'} (${formatBytes(sectorsPerCell * SECTOR_SIZE_BYTES)})`;
+}
+
+function legendEntry(state: CellState) {
+  return (
+    <li key={state}>
+      <span className="block-map-swatch" style={{ background: CELL_STATE_COLORS[state] }} aria-hidden="true" />
+      {CELL_STATE_LABELS[state]}
+    </li>
+  );
 }
 
 /**
@@ -66,7 +78,7 @@ export function BlockMap({ model }: BlockMapProps) {
   const headingId = useId();
   const cardId = useId();
 
-  const { view, paused, mbr, granularities } = ui;
+  const { view, paused, mbr, granularities, layers } = ui;
   const hovered = hover?.view === view ? hover.cell : undefined;
   const selected = selection?.view === view ? selection.cell : undefined;
   const shown = hovered ?? selected;
@@ -286,8 +298,8 @@ export function BlockMap({ model }: BlockMapProps) {
             {info ? (
               <>
                 <h3>
-                  <span className="block-map-swatch" style={{ background: CELL_STATE_COLORS[info.state] }} aria-hidden="true" />
-                  {CELL_STATE_LABELS[info.state]}
+                  <span className="block-map-swatch" style={{ background: info.color }} aria-hidden="true" />
+                  {info.stateLabel}
                 </h3>
                 <dl>
                   <dt>Sectors</dt>
@@ -305,7 +317,12 @@ export function BlockMap({ model }: BlockMapProps) {
                   <dd>
                     <ul className="block-map-layers">
                       {info.servedBy.map((share) => (
-                        <li key={share.layer}>
+                        <li key={`${share.layer}-${share.layerNumber}`}>
+                          {share.layer === 'frozen' && (
+                            <>
+                              <span className="block-map-swatch" style={{ background: chainLayerColor(share.layerNumber) }} aria-hidden="true" />{' '}
+                            </>
+                          )}
                           {number(share.sectors)} × {share.label}
                         </li>
                       ))}
@@ -330,12 +347,14 @@ export function BlockMap({ model }: BlockMapProps) {
             )}
           </div>
           <ul className="block-map-legend" data-testid="block-map-legend" aria-label="Legend">
-            {LEGEND_ORDER.map((state) => (
-              <li key={state}>
-                <span className="block-map-swatch" style={{ background: CELL_STATE_COLORS[state] }} aria-hidden="true" />
-                {CELL_STATE_LABELS[state]}
+            {LEAF_LEGEND.map(legendEntry)}
+            {layers.map((layer) => (
+              <li key={layer.id} data-testid="block-map-legend-layer" data-layer-id={layer.id} title={`${layer.kind} ${layer.id}`}>
+                <span className="block-map-swatch" style={{ background: layer.color }} aria-hidden="true" />
+                Layer {layer.number}: {layer.label}
               </li>
             ))}
+            {ROOT_LEGEND.map(legendEntry)}
             {(['read', 'write'] as const).map((kind) => (
               <li key={kind}>
                 <span className="block-map-swatch flash" style={{ background: FLASH_COLORS[kind] }} aria-hidden="true" />

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BlockMapModel } from '@/lib/blockmap/model';
+import { CELL_STATE_COLORS, chainLayerColor } from '@/lib/blockmap/palette';
 import { BlockMapRenderer } from '@/lib/blockmap/renderer';
 import { UnionDevice } from '@/lib/disk/union-device';
 import { LayeredRoot } from '../disk/helpers/layered-root';
@@ -12,28 +13,36 @@ import { memoryLeaf } from '../disk/helpers/stores';
 
 function recordingCanvas() {
   const calls: string[] = [];
+  /** The fill style of every path filled (the cells: one path per code shown). */
+  const pathFills: unknown[] = [];
   const state: Record<string | symbol, unknown> = {};
   const context = new Proxy(state, {
-    get: (target, key) => (key in target ? target[key] : () => void calls.push(String(key))),
+    get: (target, key) =>
+      key in target
+        ? target[key]
+        : () => {
+            calls.push(String(key));
+            if (key === 'fill') pathFills.push(target.fillStyle);
+          },
     set: (target, key, value) => {
       target[key] = value;
       return true;
     },
   });
   const canvas = { width: 0, height: 0, style: {}, dataset: {}, getContext: () => context } as unknown as HTMLCanvasElement;
-  return { canvas, calls, takeCalls: () => calls.splice(0) };
+  return { canvas, calls, takeCalls: () => calls.splice(0), takePathFills: () => pathFills.splice(0) };
 }
 
 async function setup() {
   const root = new LayeredRoot(4096 * 512, 65536, ['remote']);
   const rootIdentity = { id: 'r', sizeBytes: root.sizeBytes, sha256: 'e'.repeat(64) };
-  const device = await UnionDevice.open({ root, rootIdentity, store: memoryLeaf().openStore() });
+  const device = await UnionDevice.open({ root, rootIdentity, store: memoryLeaf().openStore(), blockSizeBytes: 4096 });
   let nowMs = 0;
   const model = new BlockMapModel(device, { maxCells: 256, now: () => nowMs });
-  const { canvas, takeCalls } = recordingCanvas();
+  const { canvas, takeCalls, takePathFills } = recordingCanvas();
   const renderer = new BlockMapRenderer(canvas, model);
   renderer.setWidth(512);
-  return { device, model, canvas, renderer, takeCalls, setNow: (ms: number) => (nowMs = ms) };
+  return { device, model, canvas, renderer, takeCalls, takePathFills, setNow: (ms: number) => (nowMs = ms) };
 }
 
 describe('BlockMapRenderer', () => {
@@ -83,5 +92,17 @@ describe('BlockMapRenderer', () => {
     renderer.setHighlight(3);
     renderer.drawFrame(5016);
     expect(takeCalls()).toContain('strokeRect');
+  });
+
+  it('fills the cells of each chain layer in its colour, one path per code shown, after a checkpoint', async () => {
+    const { device, renderer, takePathFills, setNow } = await setup();
+    renderer.drawFrame(0);
+    expect(takePathFills()).toEqual([CELL_STATE_COLORS['root-remote']]);
+    await device.write(0, new Uint8Array(16 * 512)); // cell 0 (16 sectors per cell)
+    await device.checkpoint(memoryLeaf().openStore(), 'leaf-2', async () => {});
+    await device.write(16 * 512, new Uint8Array(512)); // cell 1, partly
+    setNow(5000);
+    renderer.drawFrame(5000);
+    expect(takePathFills()).toEqual([CELL_STATE_COLORS['root-remote'], CELL_STATE_COLORS['leaf-partial'], chainLayerColor(1)]);
   });
 });
