@@ -81,11 +81,23 @@ export function cellRect(layout: GridLayout, cellIndex: number): RectCss | undef
 
 /** The cell under a point (gaps belong to the cell on their left/top), or undefined off the cells. */
 export function cellAtPoint(layout: GridLayout, xCss: number, yCss: number): number | undefined {
-  const column = Math.floor(xCss / layout.cellSizeCss);
-  const row = Math.floor((yCss - layout.gridTopCss) / layout.cellSizeCss);
+  const column = pitchIndex(xCss, layout.cellSizeCss);
+  const row = pitchIndex(yCss - layout.gridTopCss, layout.cellSizeCss);
   if (column < 0 || column >= layout.columns || row < 0 || row >= layout.rows) return undefined;
   const cell = row * layout.columns + column;
   return cell < layout.cellCount ? cell : undefined;
+}
+
+/**
+ * floor(offset / pitch), corrected to agree with `cellRect`, which places index i at i * pitch:
+ * when the pitch is not exact in binary (71 / 3), the division can land just below a boundary
+ * that the multiplication reaches, and the point at a cell's left edge would hit its neighbour.
+ */
+function pitchIndex(offsetCss: number, pitchCss: number): number {
+  let index = Math.floor(offsetCss / pitchCss);
+  if ((index + 1) * pitchCss <= offsetCss) index += 1;
+  else if (index * pitchCss > offsetCss) index -= 1;
+  return index;
 }
 
 /** The cell `delta` columns/rows away, clamped to the view (for arrow keys). */

@@ -177,9 +177,20 @@ export function LabView({ image: imageProp, assets: assetsProp, diskMode, worksp
     () => INITIAL_SNAPSHOT,
   );
 
+  // The block map names checkpoints (and the layers published from them) as the list does.
+  const checkpointList = listing.checkpoints;
+  useEffect(() => {
+    const names = new Map<string, string>();
+    for (const checkpoint of checkpointList) {
+      names.set(checkpoint.id, `checkpoint “${checkpoint.name}”`);
+      if (checkpoint.publishedId) names.set(checkpoint.publishedId, `published “${checkpoint.name}”`);
+    }
+    session?.blockMap?.setLayerLabels((id) => names.get(id));
+  }, [session, checkpointList, snapshot.diskReady]);
+
   async function resetDisk() {
     const confirmed = window.confirm(
-      'Reset the disk? Every change made in this workspace is discarded and the machine reboots on the original image.',
+      'Reset the disk? The machine reboots on the disk this workspace was made from (the original image, or the shared environment or checkpoint it came from); every change since is discarded. Saved checkpoints stay and can still be restored.',
     );
     if (!confirmed || !session || !workspace) return;
     setResetting(true);

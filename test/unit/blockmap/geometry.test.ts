@@ -28,6 +28,18 @@ describe('grid layout', () => {
     );
   });
 
+  it('pinned: the left edge of a cell whose pitch is not exact in binary hits that cell', () => {
+    for (const widthCss of [71, 70, 77, 93]) {
+      for (let cellCount = 1; cellCount < 12; cellCount += 1) {
+        const layout = computeGridLayout(widthCss, cellCount);
+        for (let cell = 0; cell < cellCount; cell += 1) {
+          const rect = cellRect(layout, cell)!;
+          expect(cellAtPoint(layout, rect.x, rect.y), `width ${widthCss}, ${cellCount} cells, cell ${cell}`).toBe(cell);
+        }
+      }
+    }
+  });
+
   it('points off the cells hit nothing: above, past the right edge, after the last cell, outside', () => {
     const layout = computeGridLayout(800, 100); // 64 columns, 2 rows: 36 cells in the second
     expect(cellAtPoint(layout, 10, -1)).toBeUndefined();
