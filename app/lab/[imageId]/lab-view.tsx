@@ -289,21 +289,16 @@ export function LabView({ image: imageProp, assets: assetsProp, diskMode, worksp
               Reset disk
             </button>
           )}
-          {diskMode === 'union' && (
-            <DownloadDiskButton
-              session={session}
-              fileName={`${image.id}-${workspace?.name ?? workspaceName}.img`}
-              disabled={!snapshot.diskReady || snapshot.status === 'loading'}
-            />
-          )}
-          {diskMode === 'union' && (
-            <DownloadDiskButton
-              session={session}
-              format="qcow2"
-              fileName={`${image.id}-${workspace?.name ?? workspaceName}.qcow2`}
-              disabled={!snapshot.diskReady || snapshot.status === 'loading'}
-            />
-          )}
+          {diskMode === 'union' &&
+            (['raw', 'qcow2'] as const).map((format) => (
+              <DownloadDiskButton
+                key={format}
+                session={session}
+                format={format}
+                fileName={`${image.id}-${workspace?.name ?? workspaceName}.${format === 'raw' ? 'img' : 'qcow2'}`}
+                disabled={!snapshot.diskReady || snapshot.status === 'loading'}
+              />
+            ))}
           {workspace && <ShareButton image={image} settings={workspace.settings} />}
         </div>
       </div>
