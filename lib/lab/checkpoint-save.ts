@@ -6,6 +6,7 @@
  */
 import { IdbLeafStore, type UnionDevice } from '../disk';
 import type { CheckpointRecord } from '../workspaces/checkpoint-record';
+import { newStorageId } from '../workspaces/registry-schema';
 import { withWorkspaceRegistry, type WorkspaceRecord } from '../workspaces/workspace-registry';
 
 export const CHECKPOINT_NAME_MAX_LENGTH = 80;
@@ -35,7 +36,7 @@ export interface SavedCheckpoint {
 
 export async function saveCheckpoint(device: UnionDevice, workspace: WorkspaceRecord, name: string, nowMs = Date.now()): Promise<SavedCheckpoint> {
   const checkedName = checkedCheckpointName(name);
-  const nextLeafId = `ws-${crypto.randomUUID()}`;
+  const nextLeafId = newStorageId();
   const nextStore = new IdbLeafStore({ imageId: workspace.imageId, storageId: nextLeafId, workspaceName: workspace.name });
   let saved: SavedCheckpoint | undefined;
   await device.checkpoint(nextStore, nextLeafId, async (frozen) => {

@@ -12,8 +12,10 @@
  */
 import type { IDBPDatabase, IDBPTransaction } from 'idb';
 import { stacks, type CheckpointRecord } from './checkpoint-record';
+import type { BootSettings } from '../images/manifest';
 import { unavailable, WorkspaceRegistryError } from './registry-error';
-import { liveLeafId, type RegistrySchema, type WorkspaceRecord } from './registry-schema';
+import { liveLeafId, newStorageId, type RegistrySchema, type WorkspaceRecord } from './registry-schema';
+import { assertWorkspaceName } from './workspace-name';
 
 type BookTransaction = IDBPTransaction<RegistrySchema, ['workspaces', 'checkpoints'], 'readwrite'>;
 
@@ -72,6 +74,33 @@ export class CheckpointBook {
       const updated: WorkspaceRecord = { ...workspace, layers: checkpoint.layers };
       await tx.objectStore('workspaces').put(updated);
       return updated;
+    });
+  }
+
+  /**
+   * A new workspace `name` on checkpoint `id`'s chain (shared, not copied), in the same
+   * transaction that finds the checkpoint, so a delete in another tab cannot slip in between.
+   */
+  fork(imageId: string, id: string, name: string, settings: BootSettings, nowMs = Date.now()): Promise<WorkspaceRecord> {
+    assertWorkspaceName(name);
+    return this.change(`making workspace "${name}"`, async (tx, refuse) => {
+      const checkpoint = await tx.objectStore('checkpoints').get([imageId, id]);
+      if (!checkpoint) return refuse('missing', 'That checkpoint was deleted meanwhile (in another tab?).');
+      if (await tx.objectStore('workspaces').get([imageId, name])) {
+        return refuse('exists', `A workspace named "${name}" already exists for this image. Choose another name.`);
+      }
+      const record: WorkspaceRecord = {
+        imageId,
+        name,
+        storageId: newStorageId(),
+        createdAt: nowMs,
+        lastUsedAt: nowMs,
+        settings: { ...settings },
+        layers: checkpoint.layers,
+        baseLayers: checkpoint.layers,
+      };
+      await tx.objectStore('workspaces').add(record);
+      return record;
     });
   }
 

@@ -24,6 +24,11 @@ export interface WorkspaceRecord {
   settings: BootSettings;
 }
 
+/** A fresh storage id for a new leaf: never reused, whatever the workspace is called. */
+export function newStorageId(): string {
+  return `ws-${crypto.randomUUID()}`;
+}
+
 /** The database the workspace's live leaf is in. */
 export function liveLeafId(record: Pick<WorkspaceRecord, 'storageId' | 'leafId'>): string {
   return record.leafId ?? record.storageId;

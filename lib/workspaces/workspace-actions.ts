@@ -50,26 +50,23 @@ export function restoreCheckpoint(record: WorkspaceIdentity, checkpointId: strin
 
 /** A new workspace `name` on checkpoint `checkpointId`'s layers: they are shared, not copied. */
 export function forkCheckpoint(imageId: string, checkpointId: string, name: string, settings: BootSettings): Promise<WorkspaceRecord> {
-  return withWorkspaceRegistry(async (registry) => {
-    const checkpoint = await registry.checkpoints.get(imageId, checkpointId);
-    if (!checkpoint) throw new WorkspaceRegistryError('missing', 'That checkpoint was deleted meanwhile (in another tab?).');
-    return registry.create(imageId, name, settings, Date.now(), checkpoint.layers);
-  });
+  return withWorkspaceRegistry((registry) => registry.checkpoints.fork(imageId, checkpointId, name, settings));
 }
 
 /**
  * Deletes checkpoint `checkpointId` if nothing stacks it (see CheckpointBook.remove for why a
- * used one is refused), then its frozen leaf, under the lock its storage id has.
+ * used one is refused), then its frozen leaf. No workspace lock is needed: once the entry is
+ * gone nothing can stack it, and while anything stacked it the entry could not go.
  */
 export function deleteCheckpoint(imageId: string, checkpointId: string, options: LeafDeletionOptions = {}): Promise<void> {
-  return withWorkspaceLock(imageId, checkpointId, checkpointId, () => withWorkspaceRegistry(async (registry) => {
+  return withWorkspaceRegistry(async (registry) => {
     const removed = await registry.checkpoints.remove(imageId, checkpointId);
     await deleteLeafDatabase(
       { imageId, storageId: removed.id, name: `checkpoint "${removed.name}"`, indexedDB: registry.factory },
       `deleting checkpoint "${removed.name}"`,
       options,
     );
-  }));
+  });
 }
 
 async function currentEntry(registry: WorkspaceRegistry, record: WorkspaceIdentity): Promise<WorkspaceRecord> {

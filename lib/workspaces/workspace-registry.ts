@@ -18,7 +18,7 @@ import type { BootSettings } from '../images/manifest';
 import { CheckpointBook } from './checkpoint-book';
 import type { LayerRef } from './checkpoint-record';
 import { unavailable, WorkspaceRegistryError } from './registry-error';
-import { liveLeafId, type RegistrySchema, type WorkspaceRecord } from './registry-schema';
+import { liveLeafId, newStorageId, type RegistrySchema, type WorkspaceRecord } from './registry-schema';
 
 export { liveLeafId, WorkspaceRegistryError };
 export type { RegistrySchema, WorkspaceRecord };
@@ -29,9 +29,6 @@ export const REGISTRY_DATABASE_NAME = 'leaflab-workspaces';
 /** 2: checkpoints (workspaces gained optional layers; version-1 entries read as having none). */
 const REGISTRY_VERSION = 2;
 
-function newStorageId(): string {
-  return `ws-${crypto.randomUUID()}`;
-}
 
 /** The name an adopted leaf gets when the one it asks for is taken. */
 const ADOPTED_NAME_PREFIX = 'recovered';
