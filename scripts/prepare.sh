@@ -4,12 +4,20 @@
 # after the first time goes straight to serving.
 #   scripts/prepare.sh        npm start: the default image only (debian-lab takes minutes; the
 #                             catalog page names the command that builds it)
-#   scripts/prepare.sh test   npm test and the bench: every image
+#   scripts/prepare.sh test   npm test: every image
+#   scripts/prepare.sh bench  npm run bench: what `test` needs, but only the default image when
+#                             BENCH_ONLY names a part that boots nothing else (default, layers)
 set -euo pipefail
 export NEXT_TELEMETRY_DISABLED=1   # the machine may have no route to the telemetry host
 cd "$(dirname "$0")/.."
 
-scripts/ensure-debian-packages.sh "${1:-image}"
-if [ "${1:-image}" = test ]; then bash image/build.sh; else bash image/build.sh leaflab-linux; fi
+mode=${1:-image}
+case "$mode" in
+  test) every_image=1 ;;
+  bench) case "${BENCH_ONLY:-}" in default|layers) every_image=0 ;; *) every_image=1 ;; esac ;;
+  *) every_image=0 ;;
+esac
+scripts/ensure-debian-packages.sh "$([ "$mode" = image ] && echo image || echo test)"
+if [ "$every_image" = 1 ]; then bash image/build.sh; else bash image/build.sh leaflab-linux; fi
 node scripts/copy-assets.mjs
 node scripts/build-if-stale.mjs

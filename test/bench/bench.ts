@@ -16,7 +16,13 @@
  * debian-lab (a 2 GiB Debian image, issue #9) on the union disk: a cold boot to the prompt, then
  * the first `python3 -c pass` and the first gcc compile, each with the bytes it fetched, the
  * bytes the guest read and the requests; and, for comparison, the time to download the whole
- * image once. BENCH_ONLY=default or BENCH_ONLY=debian-lab runs one part.
+ * image once.
+ *
+ * Layers (issue #10, layers-node-bench.ts and layers-browser-bench.ts): checkpoint time, opening
+ * a 100k-block chain, and the read path of a 5-layer chain against a plain leaf, in Node and
+ * as boot time in the browser.
+ *
+ * BENCH_ONLY=default, BENCH_ONLY=debian-lab or BENCH_ONLY=layers runs one part.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +33,10 @@ import { chromiumArgs, chromiumExecutable } from '../../playwright.config';
 import { DEFAULT_IMAGE_ID } from '../e2e/support/default-image';
 import { LabPage } from '../e2e/support/lab-page';
 import { LabServer } from '../e2e/support/servers';
+import { median } from './bench-stats';
+import { layersBrowserScenario, type LayersBrowserResults } from './layers-browser-bench';
+import { nodeLayerBench, type LayerFigure } from './layers-node-bench';
+import { layersTable } from './layers-table';
 
 interface BootResult {
   label: string;
@@ -46,6 +56,12 @@ interface WriteResult {
 const WRITE_MIB = 32;
 const DEBIAN_LAB_ID = 'debian-lab';
 const BENCH_ONLY = process.env.BENCH_ONLY;
+const BENCH_PARTS = ['default', 'debian-lab', 'layers'] as const;
+if (BENCH_ONLY !== undefined && !(BENCH_PARTS as readonly string[]).includes(BENCH_ONLY)) {
+  throw new Error(`BENCH_ONLY=${BENCH_ONLY} names no part of the bench; the parts are ${BENCH_PARTS.join(', ')} (unset: all)`);
+}
+/** Whether this run measures `part` (every part when BENCH_ONLY is unset). */
+const runsPart = (part: (typeof BENCH_PARTS)[number]) => BENCH_ONLY === undefined || BENCH_ONLY === part;
 
 /** One step of the debian-lab scenario, with what it cost the disk. */
 interface StepResult {
@@ -196,12 +212,6 @@ function writeTable(results: WriteResult[]): string {
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
-
 /** One result per scenario: the round with the median boot time, its range noted in the label. */
 function summarise<T extends { label: string }>(results: T[], key: (r: T) => number): T[] {
   const labels = [...new Set(results.map((r) => r.label))];
@@ -220,6 +230,8 @@ async function main(): Promise<void> {
   const boots: BootResult[] = [];
   const writes: WriteResult[] = [];
   const debianSteps: StepResult[] = [];
+  const layerFigures: LayerFigure[] = [];
+  let layersBrowser: LayersBrowserResults | undefined;
   const debianManifest = await fetch(`${server.url}/api/images`)
     .then((response) => response.json() as Promise<Array<{ id: string; sizeBytes: number }>>)
     .then((images) => images.find((image) => image.id === DEBIAN_LAB_ID));
@@ -268,9 +280,18 @@ async function main(): Promise<void> {
     } else if (BENCH_ONLY === 'debian-lab') {
       throw new Error(`${DEBIAN_LAB_ID} is not in the catalog: npm run image -- ${DEBIAN_LAB_ID}`);
     }
+    const layerScenarios: Array<() => Promise<void>> = [];
+    if (runsPart('layers')) {
+      // The Node figures need no browser: measured first, alone, on the same noisy machine.
+      layerFigures.push(...(await nodeLayerBench(ROUNDS)));
+      const browserScenario = layersBrowserScenario(server.url, newProfile());
+      layersBrowser = browserScenario.results;
+      layerScenarios.push(browserScenario.run);
+    }
     const scenarios = [
-      ...(BENCH_ONLY === 'debian-lab' ? [] : defaultScenarios),
-      ...(BENCH_ONLY === 'default' ? [] : debianScenarios),
+      ...(runsPart('default') ? defaultScenarios : []),
+      ...(runsPart('debian-lab') ? debianScenarios : []),
+      ...layerScenarios,
     ];
     for (let round = 0; round < ROUNDS; round += 1) {
       for (let i = 0; i < scenarios.length; i += 1) await scenarios[(round + i) % scenarios.length]!();
@@ -282,8 +303,10 @@ async function main(): Promise<void> {
   }
 
   const debianReport = debianSteps.length > 0 ? ['', stepTable(debianSteps), ''] : [];
+  if (layersBrowser) layerFigures.push(...layersBrowser.figures());
+  const layersReport = layerFigures.length > 0 ? ['', layersTable(layerFigures, ROUNDS), ''] : [];
   if (boots.length === 0) {
-    const report = [`Leaflab bench, ${new Date().toISOString()}, median of ${ROUNDS} round(s) [range]`, ...debianReport].join('\n');
+    const report = [`Leaflab bench, ${new Date().toISOString()}, median of ${ROUNDS} round(s) [range]`, ...debianReport, ...layersReport].join('\n');
     console.log(`\n${report}`);
     mkdirSync('bench-results', { recursive: true });
     writeFileSync(path.join('bench-results', 'latest.md'), report);
@@ -311,6 +334,7 @@ async function main(): Promise<void> {
     '',
     ...targets,
     ...debianReport,
+    ...layersReport,
     '',
   ].join('\n');
   console.log(`\n${report}`);
