@@ -53,7 +53,7 @@ test('renaming the running workspace keeps the machine and its disk', async () =
   const printedBefore = (await lab.serialOutput()).length;
   await lab.workspaceRow('a').getByRole('button', { name: 'Rename a' }).click();
   await lab.page.getByLabel('New name for a').fill('alpha');
-  await lab.page.getByRole('button', { name: 'Save' }).click();
+  await lab.page.getByRole('button', { name: 'Save', exact: true }).click();
   await expect(lab.page).toHaveURL(/[?&]ws=alpha(&|$)/);
   await expect(lab.workspaceRow('alpha')).toBeVisible();
   await expect(lab.workspaceRow('a')).toHaveCount(0);
@@ -118,7 +118,7 @@ test('renaming default frees the plain link: it opens a new, empty default', asy
 
   await lab.workspaceRow('default').getByRole('button', { name: 'Rename default' }).click();
   await lab.page.getByLabel('New name for default').fill('mine');
-  await lab.page.getByRole('button', { name: 'Save' }).click();
+  await lab.page.getByRole('button', { name: 'Save', exact: true }).click();
   await expect(lab.page).toHaveURL(/[?&]ws=mine(&|$)/);
   await expect(lab.workspaceRow('mine')).toBeVisible();
 

@@ -97,14 +97,25 @@ export function CheckpointsPanel({ image, workspace, session, listing, onRestore
                 <td>{formatWhenShort(checkpoint.createdAt, listing.measuredAtMs)}</td>
                 <td>{formatBytes(checkpoint.sizeBytes)}</td>
                 <td className="actions">
-                  <button type="button" disabled={busy} onClick={() => void act(() => onRestore(checkpoint.id, checkpoint.name))}>
+                  <button
+                    type="button"
+                    aria-label={`Restore ${checkpoint.name}`}
+                    disabled={busy}
+                    onClick={() => void act(() => onRestore(checkpoint.id, checkpoint.name))}
+                  >
                     Restore
                   </button>
-                  <button type="button" disabled={busy} onClick={() => setForking({ id: checkpoint.id, name: '' })}>
+                  <button
+                    type="button"
+                    aria-label={`Make a workspace from ${checkpoint.name}`}
+                    disabled={busy}
+                    onClick={() => setForking({ id: checkpoint.id, name: '' })}
+                  >
                     New workspace from here
                   </button>
                   <button
                     type="button"
+                    aria-label={`Publish and share ${checkpoint.name}`}
                     disabled={busy}
                     onClick={() =>
                       void act(async () => {
@@ -119,6 +130,7 @@ export function CheckpointsPanel({ image, workspace, session, listing, onRestore
                   <button
                     type="button"
                     className="danger"
+                    aria-label={`Delete checkpoint ${checkpoint.name}`}
                     disabled={busy}
                     onClick={() => {
                       if (!window.confirm(`Delete checkpoint "${checkpoint.name}"? This cannot be undone.`)) return;
@@ -136,7 +148,7 @@ export function CheckpointsPanel({ image, workspace, session, listing, onRestore
       {forking && (
         <form onSubmit={submitFork} className="inline-form">
           <input
-            aria-label="New workspace name"
+            aria-label="Name of the workspace to make"
             placeholder="workspace name"
             value={forking.name}
             onChange={(event) => setForking({ ...forking, name: event.target.value })}
