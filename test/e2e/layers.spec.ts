@@ -111,10 +111,14 @@ test('a published environment opens in fresh browsers, keeps each recipient’s 
   expect(await student.sha256Of('/root/lesson.bin')).toBe(shaLesson);
 
   // The student publishes on top: a chain of two published layers, opened in a third browser.
+  // This time through the page's button: the link appears beside the checkpoints.
   const idStudent = await checkpoint(student.page, 'my answer');
-  const link2 = await student.page.evaluate((id) => window.leaflab!.publish(id), idStudent);
+  await student.page.getByRole('button', { name: 'Publish and share my answer' }).click();
+  const link2 = await student.page.getByTestId('environment-link').inputValue({ timeout: 60_000 });
   const layer2 = new URL(link2).searchParams.get('layer')!;
+  expect(layer2).toMatch(/^[0-9a-f]{64}$/);
   expect(layer2).not.toBe(layerId);
+  expect((await checkpoints(student.page)).find((c) => c.id === idStudent)?.publishedId).toBe(layer2);
   const reviewerContext = await browser.newContext();
   const reviewer = new LabPage(await reviewerContext.newPage());
   await reviewer.page.goto(link2);

@@ -9,6 +9,7 @@ import type { LabSession } from '@/lib/lab/lab-session';
 import { deleteCheckpoint, workspaceNameProblem, type CheckpointRecord, type WorkspaceRecord } from '@/lib/workspaces';
 import { DeletionStatusLine, useDeletionStatus } from './deletion-status';
 import { publishCheckpointChain } from '@/lib/lab/published-layers';
+import type { PublishProgress } from '@/lib/layers/publish-layer';
 import { useListingAction } from './use-listing-action';
 import type { WorkspaceListing } from './use-workspaces';
 
@@ -19,6 +20,18 @@ interface CheckpointsPanelProps {
   listing: WorkspaceListing;
   onRestore(id: string, name: string): Promise<void>;
   onFork(id: string, workspaceName: string): Promise<void>;
+}
+
+const PUBLISH_PHASES: Record<PublishProgress['phase'], string> = {
+  hashing: 'checking its blocks',
+  uploading: 'uploading what the server does not have yet',
+  committing: 'the server is checking the upload',
+  published: 'published',
+};
+
+function describePublishProgress(name: string, progress: PublishProgress): string {
+  const share = progress.totalBytes > 0 ? ` (${formatBytes(progress.doneBytes)} of ${formatBytes(progress.totalBytes)})` : '';
+  return `Publishing "${name}": ${PUBLISH_PHASES[progress.phase]}${share}…`;
 }
 
 /** Which checkpoints the panel shows: this workspace's own, and those its disk stacks (a fork's, a share's). */
@@ -35,6 +48,8 @@ export function CheckpointsPanel({ image, workspace, session, listing, onRestore
   const [name, setName] = useState('');
   const [forking, setForking] = useState<{ id: string; name: string }>();
   const [shareLink, setShareLink] = useState<string>();
+  /** What publishing is doing now, in words (it hashes, then uploads what the server lacks). */
+  const [publishing, setPublishing] = useState<string>();
   const { busy, message, setMessage, act } = useListingAction(listing);
   const deletion = useDeletionStatus();
   const checkpoints = checkpointsOf(listing, workspace, session);
@@ -119,9 +134,16 @@ export function CheckpointsPanel({ image, workspace, session, listing, onRestore
                     disabled={busy}
                     onClick={() =>
                       void act(async () => {
-                        const link = await publishCheckpointChain(image, checkpoint.id, workspace.settings);
-                        setShareLink(link);
-                        await navigator.clipboard.writeText(link).catch(() => undefined);
+                        setShareLink(undefined);
+                        try {
+                          const link = await publishCheckpointChain(image, checkpoint.id, workspace.settings, (progress) =>
+                            setPublishing(describePublishProgress(checkpoint.name, progress)),
+                          );
+                          setShareLink(link);
+                          await navigator.clipboard.writeText(link).catch(() => undefined);
+                        } finally {
+                          setPublishing(undefined);
+                        }
                       })
                     }
                   >
@@ -160,6 +182,11 @@ export function CheckpointsPanel({ image, workspace, session, listing, onRestore
             Cancel
           </button>
         </form>
+      )}
+      {publishing && (
+        <p role="status" className="meta" data-testid="publish-progress">
+          {publishing}
+        </p>
       )}
       {shareLink && (
         <div className="share-result" role="status">
