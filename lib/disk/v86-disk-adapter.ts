@@ -10,6 +10,7 @@
  * a failure this adapter reports to `onError` listeners (the app pauses the VM and shows the
  * message) and never calls the callback with made-up data.
  */
+import { ReadWaitMeter, type ReadWaitCounters } from './read-wait-meter';
 import type { UnionDevice } from './union-device';
 
 /** Saved in v86 state files; plain primitives only (v86's state writer rejects plain objects). */
@@ -40,6 +41,8 @@ export class V86DiskAdapter {
   /** 256-byte units read through get_and_cache, by unit index (v86's own block_cache shape). */
   private readonly bootCache = new Map<number, Uint8Array>();
   private readonly errorListeners = new Set<V86DiskErrorListener>();
+  /** The guest's read wait and the engine's main-thread time at this interface (see read-wait-meter.ts). */
+  private readonly meter = new ReadWaitMeter();
 
   constructor(
     readonly device: UnionDevice,
@@ -58,6 +61,11 @@ export class V86DiskAdapter {
     return () => this.errorListeners.delete(listener);
   }
 
+  /** readWaitMs, asyncReads and engineMs so far (see read-wait-meter.ts for what each includes). */
+  get readWaitCounters(): ReadWaitCounters {
+    return this.meter.counters;
+  }
+
   /** The device is opened before the adapter exists, so the disk is ready at once. */
   load(): void {
     this.onprogress?.({ loaded: this.byteLength, total: this.byteLength, lengthComputable: true });
@@ -65,6 +73,10 @@ export class V86DiskAdapter {
   }
 
   get(startBytes: number, lengthBytes: number, fn: (data: Uint8Array) => void, options?: { signal?: AbortSignal }): void {
+    this.meter.get(this.getUnmetered, startBytes, lengthBytes, fn, options);
+  }
+
+  private readonly getUnmetered = (startBytes: number, lengthBytes: number, fn: (data: Uint8Array) => void, options?: { signal?: AbortSignal }): void => {
     // In memory already: answer in this turn, like v86's own in-memory disk (see readIfReady).
     const ready = this.device.readIfReady(startBytes, lengthBytes);
     if (ready) {
@@ -81,18 +93,20 @@ export class V86DiskAdapter {
       }
       this.report(toError(error));
     });
-  }
+  };
 
   /**
    * `fn` runs only when the write is durable: DMA writes complete for the guest only then.
    * The device copies `data` before returning, so v86 may reuse its buffer.
    */
   set(startBytes: number, data: Uint8Array, fn: () => void): void {
-    this.updateBootCache(startBytes, data);
-    this.device.write(startBytes, data).then(fn, (error: unknown) => {
-      // A commit failure was already reported through device.onError; report anything else.
-      if (error !== this.device.failure) this.report(toError(error));
-    });
+    this.meter.sync((done) => {
+      this.updateBootCache(startBytes, data);
+      this.device.write(startBytes, data).then(done, (error: unknown) => {
+        // A commit failure was already reported through device.onError; report anything else.
+        if (error !== this.device.failure) this.report(toError(error));
+      });
+    }, fn);
   }
 
   /**
@@ -103,13 +117,16 @@ export class V86DiskAdapter {
    * never called: the guest must not believe its data is safe; onError listeners hear why.
    */
   flush(fn: () => void): void {
-    this.device.flush().then(fn, (error: unknown) => {
-      if (error !== this.device.failure) this.report(toError(error));
-    });
+    this.meter.sync((done) => {
+      this.device.flush().then(done, (error: unknown) => {
+        if (error !== this.device.failure) this.report(toError(error));
+      });
+    }, fn);
   }
 
+  /** Not metered: v86 calls it for the boot sector before the machine runs, when no guest waits. */
   get_and_cache(startBytes: number, lengthBytes: number, fn: (data: Uint8Array) => void, options?: { signal?: AbortSignal }): void {
-    this.get(
+    this.getUnmetered(
       startBytes,
       lengthBytes,
       (data) => {

@@ -9,11 +9,13 @@
 import type { V86Options } from 'v86';
 import type { PublishedImage } from '../images/manifest';
 import { IdbLeafStore, RangeSource, UnionDevice, V86DiskAdapter } from '../disk';
+import { ReadWaitMeter } from '../disk/read-wait-meter';
 import { claimWorkspaceDisk } from '../workspaces/workspace-claim';
 import { liveLeafId, type WorkspaceRecord } from '../workspaces/workspace-registry';
 import { openLayerChain, type PublishedLayerOpener } from './layer-chain-opener';
 import { fetchWithProgress } from './fetch-with-progress';
 import { NetworkMeter } from './network-meter';
+import { meterV86Disk } from './v86-disk-meter';
 
 export const DISK_MODES = ['union', 'v86-async', 'memory'] as const;
 export type DiskMode = (typeof DISK_MODES)[number];
@@ -32,6 +34,14 @@ export interface DiskStats {
   writes: number;
   bytesRead: number;
   bytesWritten: number;
+  /**
+   * What the disk cost the running guest, for every backend alike (lib/disk/read-wait-meter.ts):
+   * summed time from v86 asking for bytes to getting them, reads answered asynchronously, and
+   * main-thread time inside the disk's get/set/flush.
+   */
+  readWaitMs: number;
+  asyncReads: number;
+  engineMs: number;
   /** Union device only (0 otherwise): root chunks cached in memory, and the leaf's contents. */
   chunksCached: number;
   cachedBytes: number;
@@ -59,6 +69,8 @@ export interface DiskBackend {
   /** Sectors of earlier changes found in the leaf when it was opened (union only). */
   readonly restoredSectors: number;
   stats(): DiskStats;
+  /** Called once v86 has built the machine, before it runs: v86's own disks are metered from then on. */
+  attachEmulator(emulator: unknown): void;
   /** Called with the guest's IDE events, for the backends that cannot count I/O themselves. */
   countIde(kind: 'read' | 'write', byteCount: number): void;
   /** Called on I/O failures that v86 cannot report to the guest (the lab pauses the VM). */
@@ -80,7 +92,19 @@ const NO_UNION_STATS = {
 
 /** Counters before the disk is open. */
 export function emptyDiskStats(diskMode: DiskMode): DiskStats {
-  return { diskMode, bytesFetched: 0, requests: 0, reads: 0, writes: 0, bytesRead: 0, bytesWritten: 0, ...NO_UNION_STATS };
+  return {
+    diskMode,
+    bytesFetched: 0,
+    requests: 0,
+    reads: 0,
+    writes: 0,
+    bytesRead: 0,
+    bytesWritten: 0,
+    readWaitMs: 0,
+    asyncReads: 0,
+    engineMs: 0,
+    ...NO_UNION_STATS,
+  };
 }
 
 /** Counts guest I/O from v86's IDE events. */
@@ -107,13 +131,22 @@ function absoluteUrl(url: string): string {
  */
 function meteredBackend(mode: 'v86-async' | 'memory', hda: NonNullable<V86Options['hda']>, meter: NetworkMeter): DiskBackend {
   const counters = new IdeCounters();
+  const readWait = new ReadWaitMeter();
   return {
     mode,
     hda,
     restoredSectors: 0,
     stats: () => {
       meter.flush();
-      return { diskMode: mode, ...meter.counters, ...counters.ide, ...NO_UNION_STATS };
+      return { diskMode: mode, ...meter.counters, ...counters.ide, ...readWait.counters, ...NO_UNION_STATS };
+    },
+    attachEmulator: (emulator) => {
+      try {
+        meterV86Disk(emulator, readWait);
+      } catch (error) {
+        // The counters stay at 0; the guest runs as before.
+        console.warn((error as Error).message);
+      }
     },
     countIde: (kind, byteCount) => counters.count(kind, byteCount),
     onError: () => {},
@@ -196,6 +229,7 @@ async function openUnionDisk(
         writes,
         bytesRead,
         bytesWritten,
+        ...adapter.readWaitCounters,
         chunksCached: rootCounters.chunksCached,
         cachedBytes: rootCounters.cachedBytes,
         leafSectors,
@@ -206,6 +240,7 @@ async function openUnionDisk(
         inspectionBytesFetched: rootCounters.inspectionBytesFetched,
       };
     },
+    attachEmulator: () => {}, // the adapter is v86's disk and meters itself
     countIde: () => {}, // the device counts its own I/O
     onError: (listener) => void adapter.onError(listener),
     close: () => device.close().finally(releaseLock),

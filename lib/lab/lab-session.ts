@@ -165,6 +165,7 @@ export class LabSession {
       // Tab included, and the page's controls could not be reached by keyboard. v86 creates
       // its input adapters during its asynchronous start, so the state is applied once loaded.
       emulator.add_listener('emulator-loaded', () => this.applyInputCapture());
+      emulator.add_listener('emulator-loaded', () => disk.attachEmulator(emulator));
       emulator.add_listener('serial0-output-byte', (byte: number) => this.serial.append(byte));
       // Later starts (resume, restart) are tracked by start()/restart() themselves.
       emulator.add_listener('emulator-started', () => {

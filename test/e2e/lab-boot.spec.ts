@@ -30,6 +30,12 @@ test('the lab boots the default image to a shell prompt in the browser', async (
   expect(stats.requests).toBeGreaterThan(0);
   expect(stats.bytesFetched).toBeGreaterThan(0);
   expect(stats.reads).toBeGreaterThan(0);
+  // A cold union disk fetches: some reads wait, and the waits are counted.
+  expect(stats.asyncReads).toBeGreaterThan(0);
+  expect(stats.asyncReads).toBeLessThanOrEqual(stats.reads);
+  expect(stats.readWaitMs).toBeGreaterThan(0);
+  expect(stats.engineMs).toBeGreaterThan(0);
+  await expect(page.getByTestId('stat-read-wait')).toContainText('reads answered later');
 });
 
 test('a command typed into the serial console shows its output there', async () => {
@@ -72,6 +78,9 @@ test.describe('other disk backends, kept for comparisons', () => {
     expect(stats.diskMode).toBe('v86-async');
     expect(stats.requests).toBeGreaterThan(0);
     expect(stats.bytesFetched).toBeLessThan(stats.bytesRead * 1.5);
+    // v86's own disk is metered through its IDE drive: every fetched read is asynchronous.
+    expect(stats.asyncReads).toBeGreaterThan(0);
+    expect(stats.readWaitMs).toBeGreaterThan(0);
   });
 
   test('an unknown disk mode gives a page that names the valid ones', async ({ page }) => {

@@ -11,6 +11,8 @@ const BACKEND_LABELS: Record<DiskMode, string> = {
   memory: 'Whole image downloaded into memory first: writes are gone after a reload',
 };
 
+const formatMs = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
+
 /** Disk counters, refreshed twice a second (never per I/O, so it costs the guest nothing). */
 export function StatsPanel({ session }: { session: LabSession }) {
   const [stats, setStats] = useState<DiskStats>(() => session.stats());
@@ -32,6 +34,10 @@ export function StatsPanel({ session }: { session: LabSession }) {
         <dt>Guest reads</dt>
         <dd>
           {stats.reads} ({formatBytes(stats.bytesRead)})
+        </dd>
+        <dt>Guest waited on the disk</dt>
+        <dd data-testid="stat-read-wait">
+          {formatMs(stats.readWaitMs)} ({stats.asyncReads} reads answered later) · disk engine {formatMs(stats.engineMs)} of main thread
         </dd>
         <dt>Guest writes</dt>
         <dd>

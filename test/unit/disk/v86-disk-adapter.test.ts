@@ -3,6 +3,7 @@ import { MemoryRootSource, type RootLayer, type RootSource } from '@/lib/disk/ro
 import { UnionDevice } from '@/lib/disk/union-device';
 import { V86DiskAdapter } from '@/lib/disk/v86-disk-adapter';
 import { patternBytes } from './helpers/bytes';
+import { SlowRoot } from './helpers/slow-root';
 import { ControlledStore, memoryLeaf } from './helpers/stores';
 
 const SIZE = 32 * 512;
@@ -157,5 +158,31 @@ describe('V86DiskAdapter', () => {
     expected.set(patternBytes(512, 3), 4096);
     const buffer = await new Promise<ArrayBuffer | undefined>((resolve) => adapter.get_buffer(resolve));
     expect(new Uint8Array(buffer ?? new ArrayBuffer(0))).toEqual(expected);
+  });
+
+  it('meters read wait: a fetched read counts its wait and as async, a read from memory as neither, the boot-sector read not at all', async () => {
+    const FETCH_MS = 30;
+    const { adapter } = await setup(new SlowRoot(rootBytes, () => new Promise((resolve) => setTimeout(resolve, FETCH_MS))));
+    expect(await getAsync(adapter, 8192, 1024)).toEqual(rootBytes.slice(8192, 9216));
+    const afterFetch = adapter.readWaitCounters;
+    expect(afterFetch.asyncReads).toBe(1);
+    expect(afterFetch.readWaitMs).toBeGreaterThanOrEqual(FETCH_MS - 2); // timers may fire a hair early
+    expect(afterFetch.engineMs).toBeGreaterThan(0);
+    expect(afterFetch.engineMs).toBeLessThan(afterFetch.readWaitMs);
+
+    let answeredWithinGet = false;
+    adapter.get(8192, 1024, () => (answeredWithinGet = true)); // now in memory: answered in this turn
+    expect(answeredWithinGet).toBe(true);
+    const afterHit = adapter.readWaitCounters;
+    expect(afterHit.asyncReads).toBe(1);
+    expect(afterHit.readWaitMs - afterFetch.readWaitMs).toBeLessThan(FETCH_MS / 2);
+    await new Promise<Uint8Array>((resolve) => adapter.get_and_cache(0, 512, resolve)); // v86 reads it before the machine runs
+    expect(adapter.readWaitCounters).toEqual(afterHit);
+
+    const written = vi.fn();
+    adapter.set(2048, patternBytes(512, 4), written);
+    await vi.waitFor(() => expect(written).toHaveBeenCalled());
+    expect(adapter.readWaitCounters.asyncReads).toBe(1); // writes are no reads
+    expect(adapter.readWaitCounters.engineMs).toBeGreaterThan(afterHit.engineMs);
   });
 });
