@@ -62,7 +62,8 @@ describe('LatencyProxy (real sockets)', () => {
     const reply = await timedFetch('/big');
     expect(reply.status).toBe(200);
     expect(sameBytes(reply.bytes, body)).toBe(true);
-    expect(reply.totalMs - reply.headersMs).toBeGreaterThanOrEqual(150);
+    // Measured from the request, not from the headers: on a busy machine `fetch` may resolve late,
+    // when much of the paced body has already arrived, so "body time" alone is not a lower bound.
     expect(reply.totalMs).toBeGreaterThanOrEqual(DELAY_MS + 150);
   });
 
