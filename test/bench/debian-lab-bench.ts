@@ -15,42 +15,10 @@
  * starts, so it is not counted; "page → prompt" (from opening the page) counts everything.
  */
 import type { BrowserContext } from 'playwright-core';
-import type { DiskMode, DiskStats } from '../../lib/lab/disk-backends';
+import type { DiskMode } from '../../lib/lab/disk-backends';
 import { LabPage } from '../e2e/support/lab-page';
+import { DEBIAN_LAB_ID, LATENCY_LABEL, LOOPBACK_LABEL, PRELOADED_LABEL, PYTHON_STEP, type DebianBoot, type DebianLabResults, type StepResult } from './debian-lab-results';
 import { LatencyProxy, USER_NETWORK } from './latency-proxy';
-
-export const DEBIAN_LAB_ID = 'debian-lab';
-export const PRELOADED_LABEL = '(p) preloaded memory disk';
-export const LOOPBACK_LABEL = '(u) union, loopback';
-export const LATENCY_LABEL = `(e) union, +${USER_NETWORK.delayMs} ms, ${USER_NETWORK.bitsPerSecond / 1e6} Mbit/s`;
-export const PYTHON_STEP = 'first `python3 -c pass`';
-
-/** A cold boot of debian-lab to the prompt, with what the disk cost. */
-export interface DebianBoot {
-  label: string;
-  round: number;
-  bootToPromptMs: number;
-  pageToPromptMs: number;
-  stats: DiskStats;
-}
-
-/** One step after the boot (or the whole download), with what it cost the disk. */
-export interface StepResult {
-  /** Which boot it ran on (one of the labels above) and what it did. */
-  boot: string;
-  step: string;
-  round: number;
-  ms: number;
-  fetchedBytes: number;
-  readBytes: number;
-  requests: number;
-  readWaitMs: number;
-}
-
-export interface DebianLabResults {
-  boots: DebianBoot[];
-  steps: StepResult[];
-}
 
 /** The 2 GiB download of the memory disk, or a boot over the slow link, on a busy 2-core machine. */
 const BOOT_TIMEOUT_MS = 900_000;

@@ -5,7 +5,7 @@
  */
 import { median, medianWithRange } from './bench-stats';
 import { ratiosByRound, targetLines, type Target } from './bench-targets';
-import { DEBIAN_LAB_ID, LATENCY_LABEL, PRELOADED_LABEL, PYTHON_STEP, type DebianBoot, type DebianLabResults, type StepResult } from './debian-lab-bench';
+import { DEBIAN_LAB_ID, LATENCY_LABEL, PRELOADED_LABEL, PYTHON_STEP, type DebianBoot, type DebianLabResults, type StepResult } from './debian-lab-results';
 
 const MIB = 1024 * 1024;
 const seconds = (values: readonly number[]) => medianWithRange(values.map((ms) => ms / 1000), 1);
