@@ -18,10 +18,9 @@
  * (BENCH_ROUNDS, default 3), the order rotating per round, and the table shows medians with
  * the range. Results go to stdout and bench-results/latest.md.
  *
- * debian-lab (a 2 GiB Debian image, issue #9) on the union disk: a cold boot to the prompt, then
- * the first `python3 -c pass` and the first gcc compile, each with the bytes it fetched, the
- * bytes the guest read and the requests; and, for comparison, the time to download the whole
- * image once.
+ * debian-lab (a 2 GiB Debian image, issue #9; debian-lab-bench.ts): cold boots on the preloaded
+ * memory disk, on the union disk over loopback and at +50 ms / 50 Mbit/s, the first
+ * `python3 -c pass` and gcc compile after them, and issue #12's debian-lab targets.
  *
  * Layers (issue #10, layers-node-bench.ts and layers-browser-bench.ts): checkpoint time, opening
  * a 100k-block chain, and the read path of a 5-layer chain against a plain leaf, in Node and
@@ -41,7 +40,10 @@ import { LabPage } from '../e2e/support/lab-page';
 import { LabServer } from '../e2e/support/servers';
 import { median, medianWithRange } from './bench-stats';
 import { ratiosByRound, targetLines, type Target } from './bench-targets';
-import { LatencyProxy } from './latency-proxy';
+import { LatencyProxy, USER_NETWORK } from './latency-proxy';
+import { debianLabBench, type DebianLabBench } from './debian-lab-bench';
+import { DEBIAN_LAB_ID } from './debian-lab-results';
+import { debianLabReport } from './debian-lab-report';
 import { randomWriteTest, RANDOM_WRITE_COUNT, type RandomWriteResult } from './random-writes';
 import { layersBrowserScenario, type LayersBrowserResults } from './layers-browser-bench';
 import { nodeLayerBench, type LayerFigure } from './layers-node-bench';
@@ -65,7 +67,6 @@ interface WriteResult {
 }
 
 const WRITE_MIB = 32;
-const DEBIAN_LAB_ID = 'debian-lab';
 const BENCH_ONLY = process.env.BENCH_ONLY;
 const BENCH_PARTS = ['default', 'debian-lab', 'layers', 'latency', 'writes'] as const;
 if (BENCH_ONLY !== undefined && !(BENCH_PARTS as readonly string[]).includes(BENCH_ONLY)) {
@@ -73,18 +74,8 @@ if (BENCH_ONLY !== undefined && !(BENCH_PARTS as readonly string[]).includes(BEN
 }
 /** Whether this run measures `part` (every part but `writes`, which `default` covers, when BENCH_ONLY is unset). */
 const runsPart = (part: (typeof BENCH_PARTS)[number]) => (BENCH_ONLY === undefined ? part !== 'writes' : BENCH_ONLY === part);
-/** The network a user has (issue #12): 50 ms more per request, 50 Mbit/s shared. */
-const USER_NETWORK = { delayMs: 50, bitsPerSecond: 50_000_000 };
 const LATENCY_LABEL = '(e) union, cold, +50 ms, 50 Mbit/s';
 
-/** One step of the debian-lab scenario, with what it cost the disk. */
-interface StepResult {
-  label: string;
-  ms: number;
-  fetchedBytes: number;
-  readBytes: number;
-  requests: number;
-}
 const profiles: string[] = [];
 
 /** A window tall enough that the whole lab page, block map included, is on screen (and drawn). */
@@ -121,75 +112,6 @@ async function writeTest(lab: LabPage, label: string, round: number): Promise<Wr
   const seconds = (Date.now() - startedAt) / 1000;
   await lab.run('rm /root/bench.bin && sync', 120_000);
   return { label, round, seconds };
-}
-
-/** debian-lab, cold: boot, then the first python3 and the first gcc compile, each measured alone. */
-async function debianLabSteps(serverUrl: string): Promise<StepResult[]> {
-  const context = await openContext(newProfile());
-  try {
-    const lab = new LabPage(await context.newPage(), serverUrl);
-    await lab.open(DEBIAN_LAB_ID, '?disk=union');
-    await lab.waitForStatus('running', 240_000);
-    const bootToPromptMs = (await lab.page.evaluate(() => window.leaflab!.snapshot())).bootToPromptMs ?? NaN;
-    const statsNow = () => lab.page.evaluate(() => window.leaflab!.stats());
-    const boot = await statsNow();
-    const steps: StepResult[] = [
-      { label: 'cold boot → prompt', ms: bootToPromptMs, fetchedBytes: boot.bytesFetched, readBytes: boot.bytesRead, requests: boot.requests },
-    ];
-    // The C file is written first and not timed: the step is the compile and run alone.
-    await lab.run(`printf '%s\\n' '#include <stdio.h>' 'int main(void) { puts("hi"); return 0; }' > /tmp/bench.c`);
-    for (const [label, command] of [
-      ['first `python3 -c pass`', 'python3 -c pass'],
-      ['first gcc compile (hello.c) and run', 'gcc -o /tmp/bench /tmp/bench.c && /tmp/bench'],
-    ] as const) {
-      const before = await statsNow();
-      const startedAt = Date.now();
-      await lab.run(command, 600_000);
-      const ms = Date.now() - startedAt;
-      const after = await statsNow();
-      steps.push({
-        label,
-        ms,
-        fetchedBytes: after.bytesFetched - before.bytesFetched,
-        readBytes: after.bytesRead - before.bytesRead,
-        requests: after.requests - before.requests,
-      });
-    }
-    return steps;
-  } finally {
-    await context.close();
-  }
-}
-
-/** The whole image over the same loopback HTTP, read in the browser and thrown away. */
-async function wholeImageDownload(serverUrl: string, sizeBytes: number): Promise<StepResult> {
-  const context = await openContext(newProfile());
-  try {
-    const page = await context.newPage();
-    await page.goto(`${serverUrl}/`);
-    const ms = await page.evaluate(async (url) => {
-      const startedAt = performance.now();
-      const reader = (await fetch(url)).body!.getReader();
-      for (;;) if ((await reader.read()).done) break;
-      return performance.now() - startedAt;
-    }, `/images/${DEBIAN_LAB_ID}/disk.img`);
-    return { label: `whole image download (${(sizeBytes / MIB).toFixed(0)} MiB), for comparison`, ms, fetchedBytes: sizeBytes, readBytes: 0, requests: 1 };
-  } finally {
-    await context.close();
-  }
-}
-
-function stepTable(results: StepResult[]): string {
-  const labels = [...new Set(results.map((r) => r.label))];
-  const rows = labels.map((label) => {
-    const runs = results.filter((r) => r.label === label);
-    const middle = median(runs.map((r) => r.ms));
-    const chosen = runs.reduce((best, r) => (Math.abs(r.ms - middle) < Math.abs(best.ms - middle) ? r : best));
-    const times = runs.map((r) => r.ms / 1000);
-    const range = runs.length > 1 ? ` [${Math.min(...times).toFixed(1)}–${Math.max(...times).toFixed(1)} s]` : '';
-    return `| ${label}${range} | ${(chosen.ms / 1000).toFixed(1)} | ${mib(chosen.fetchedBytes)} | ${chosen.readBytes ? mib(chosen.readBytes) : '–'} | ${chosen.requests} |`;
-  });
-  return [`| ${DEBIAN_LAB_ID}, union disk | seconds | fetched (MiB) | guest read (MiB) | requests |`, '|---|---:|---:|---:|---:|', ...rows].join('\n');
 }
 
 function newProfile(): string {
@@ -290,7 +212,7 @@ async function main(): Promise<void> {
   const boots: BootResult[] = [];
   const writes: WriteResult[] = [];
   const randomWrites: RandomWriteResult[] = [];
-  const debianSteps: StepResult[] = [];
+  let debianLab: DebianLabBench | undefined;
   const layerFigures: LayerFigure[] = [];
   let layersBrowser: LayersBrowserResults | undefined;
   let proxy: LatencyProxy | undefined;
@@ -361,14 +283,8 @@ async function main(): Promise<void> {
       if (!runsPart('default')) latencyScenarios.push(unionColdScenario(false));
     }
     const writeScenarios: Scenario[] = runsPart('writes') ? [memoryScenario, unionColdScenario(true)] : [];
-    const debianScenarios: Scenario[] = [];
-    if (debianManifest) {
-      debianScenarios.push(async () => {
-        debianSteps.push(...(await debianLabSteps(server.url)));
-      });
-      debianScenarios.push(async () => {
-        debianSteps.push(await wholeImageDownload(server.url, debianManifest.sizeBytes));
-      });
+    if (debianManifest && runsPart('debian-lab')) {
+      debianLab = await debianLabBench(server.url, debianManifest.sizeBytes, () => openContext(newProfile()));
     } else if (BENCH_ONLY === 'debian-lab') {
       throw new Error(`${DEBIAN_LAB_ID} is not in the catalog: npm run image -- ${DEBIAN_LAB_ID}`);
     }
@@ -384,7 +300,7 @@ async function main(): Promise<void> {
       ...(runsPart('default') ? defaultScenarios : []),
       ...latencyScenarios,
       ...writeScenarios,
-      ...(runsPart('debian-lab') ? debianScenarios : []),
+      ...(debianLab?.scenarios ?? []),
       ...layerScenarios,
     ];
     for (let round = 0; round < ROUNDS; round += 1) {
@@ -393,11 +309,12 @@ async function main(): Promise<void> {
     }
   } finally {
     await proxy?.stop();
+    await debianLab?.stop();
     await server.stop();
     for (const profile of profiles) rmSync(profile, { recursive: true, force: true });
   }
 
-  const debianReport = debianSteps.length > 0 ? ['', stepTable(debianSteps), ''] : [];
+  const debianReport = debianLab ? ['', ...debianLabReport(debianLab.results, ROUNDS), ''] : [];
   if (layersBrowser) layerFigures.push(...layersBrowser.figures());
   const layersReport = layerFigures.length > 0 ? ['', layersTable(layerFigures, ROUNDS), ''] : [];
   if (boots.length === 0) {

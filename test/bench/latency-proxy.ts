@@ -11,6 +11,9 @@ import { createServer, request as httpRequest, Agent, type IncomingMessage, type
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+/** The network a user has (issue #12): 50 ms more per request, 50 Mbit/s shared. */
+export const USER_NETWORK = { delayMs: 50, bitsPerSecond: 50_000_000 };
+
 export interface LatencyProxyOptions {
   /** Added to every request before it is forwarded. */
   delayMs: number;
