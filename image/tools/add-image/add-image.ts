@@ -22,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { BOOT_LIMITS, IMAGE_ID_PATTERN, SECTOR_SIZE_BYTES, zeroChunkCount, type PartitionInfo } from '../../../lib/images/manifest';
 import { catalogDirectory } from '../../../lib/server/catalog';
 import { readPartitions, scanDisk } from '../disk-facts';
+import { recordBootSetInto } from '../record-boot-set';
 import { writeImageFiles } from '../write-manifest';
 import { AddImageError } from './add-image-error';
 import { requireFreeSpace } from './free-space';
@@ -100,6 +101,23 @@ function describePartitions(partitions: PartitionInfo[]): string | undefined {
     .join(', ');
 }
 
+/** How long an added disk may take to reach a shell prompt on its serial console while its boot set is recorded. */
+const BOOT_SET_TIMEOUT_MS = 240_000;
+
+/**
+ * Records the boot working set into the staged manifest, as the image builds do. A disk of the
+ * user's own may never print a shell prompt on the serial console (a graphical login, another
+ * console); it is added all the same, without a set, and the lab fetches its boot on demand.
+ */
+async function recordBootSetOf(staging: string): Promise<void> {
+  console.error('image:add: recording the boot working set (booting the disk in v86 to its shell prompt)');
+  try {
+    await recordBootSetInto(staging, { boots: 1, timeoutMs: BOOT_SET_TIMEOUT_MS });
+  } catch (error) {
+    console.error(`image:add: warning: no boot working set recorded, so the lab fetches the boot on demand: ${(error as Error).message.split('\n')[0]}`);
+  }
+}
+
 async function addImage(request: AddImageRequest): Promise<void> {
   const fileName = path.basename(request.filePath);
   if (!existsSync(request.filePath)) throw new AddImageError(`${request.filePath} does not exist`);
@@ -175,6 +193,7 @@ async function addImage(request: AddImageRequest): Promise<void> {
     };
     // Checked as the server will check it, then written with its chunk table (chunks.sha256).
     writeImageFiles(staging, fields, scan, `${request.id}/manifest.json`);
+    await recordBootSetOf(staging);
     try {
       renameSync(staging, target);
     } catch (error) {
