@@ -42,6 +42,8 @@ interface AddImageRequest {
   memoryMiB: number;
   freeMiB: number;
   acpi?: boolean;
+  /** Boot the disk once in v86 to record its boot working set (off with --no-boot-set). */
+  recordBootSet: boolean;
 }
 
 function parseRequest(argv: string[]): AddImageRequest {
@@ -57,6 +59,7 @@ function parseRequest(argv: string[]): AddImageRequest {
         'memory-mib': { type: 'string', default: '256' },
         'free-mib': { type: 'string', default: '1024' },
         acpi: { type: 'string' },
+        'no-boot-set': { type: 'boolean', default: false },
       },
     });
   } catch (error) {
@@ -86,11 +89,12 @@ function parseRequest(argv: string[]): AddImageRequest {
     memoryMiB,
     freeMiB,
     ...(values.acpi !== undefined ? { acpi: values.acpi === 'on' } : {}),
+    recordBootSet: !values['no-boot-set'],
   };
 }
 
 function usage(): string {
-  return 'usage: npm run image:add -- FILE [--id ID] [--title T] [--description D] [--memory-mib 256] [--free-mib 1024] [--acpi on|off]';
+  return 'usage: npm run image:add -- FILE [--id ID] [--title T] [--description D] [--memory-mib 256] [--free-mib 1024] [--acpi on|off] [--no-boot-set]';
 }
 
 /** "p1 FAT16 "boot" 24 MiB, p2 ext4 "root" 103 MiB": the partitions in one line, for the catalog. */
@@ -193,7 +197,7 @@ async function addImage(request: AddImageRequest): Promise<void> {
     };
     // Checked as the server will check it, then written with its chunk table (chunks.sha256).
     writeImageFiles(staging, fields, scan, `${request.id}/manifest.json`);
-    await recordBootSetOf(staging);
+    if (request.recordBootSet) await recordBootSetOf(staging);
     try {
       renameSync(staging, target);
     } catch (error) {
