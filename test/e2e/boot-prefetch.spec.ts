@@ -56,6 +56,8 @@ test('a cold boot with the recorded boot set makes few requests and fetches litt
   expect(stats.requests + 1).toBeLessThanOrEqual(12);
   expect(imageRequests.length).toBeLessThanOrEqual(12);
   expect(stats.bytesFetched).toBeLessThanOrEqual(stats.bytesRead * 1.25);
+  // The disk counters on the page show it too.
+  await expect(page.getByTestId('stat-prefetch')).toContainText(`${stats.prefetchedChunks} chunks`);
   // When the set went out against v86's download is logged above, not asserted: on loopback the
   // wasm may arrive before the workspace's lock and registry are read, which is no failure.
   await context.close();
