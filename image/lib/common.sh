@@ -99,7 +99,8 @@ parse_build_options() {
 # The inputs every image's bytes depend on besides its own recipe folder.
 SHARED_INPUTS=(kernel.env debian.sources syslinux.cfg initramfs lib tools/run-in-guest.ts tools/file-disk.ts tools/headless-v86.ts
   tools/write-manifest.ts tools/disk-facts.ts ../lib/disk/mbr.ts ../lib/images/manifest.ts ../lib/images/chunk-table.ts
-  ../lib/server/disk-digester.ts)
+  ../lib/server/disk-digester.ts tools/record-boot-set.ts tools/boot-read-log.ts ../lib/images/boot-set.ts ../lib/lab/serial-log.ts
+  ../lib/disk/zero-chunks.ts)
 
 # build_key PATH… (relative to image/): hash of those files, the lines in KEY_EXTRA (resolved
 # .deb names…) and the host tool versions. A build is reused only while its key is unchanged.

@@ -78,7 +78,16 @@ publish_image() {
   rm -f "$out/.build-key"
   mv "$disk" "$out/disk.img"
   "$TSX" "$IMAGE_DIR/tools/write-manifest.ts" "$recipe" "$out/disk.img" "$out/manifest.json" ${facts:+"$facts"} >&2
+  record_boot_set "$out"
   echo "$key" >"$out/.build-key"
+}
+
+# record_boot_set OUT-DIR: boots the image once under v86 in Node and stores in its manifest the
+# root chunks the boot reads before the shell prompt, in first-read order (the lab prefetches
+# them). It is part of the build, so the build key covers the recorder too (SHARED_INPUTS).
+record_boot_set() {
+  log "recording the boot working set: booting $1/disk.img in v86 to its shell prompt"
+  "$TSX" "$IMAGE_DIR/tools/record-boot-set.ts" "$1" || die "recording the boot working set of $1/disk.img failed (see above)"
 }
 
 # up_to_date OUT-DIR KEY: true when OUT-DIR holds a build with this key whose disk and chunk

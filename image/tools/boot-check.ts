@@ -9,11 +9,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { V86, type V86Options } from 'v86';
+import { V86 } from 'v86';
 import { parseManifest } from '../../lib/images/manifest';
 import { SHELL_PROMPT_AT_END } from '../../lib/lab/serial-log';
 import { FileDisk } from './file-disk';
-import { headlessV86Options } from './headless-v86';
+import { bootDiskV86Options } from './headless-v86';
 
 interface Check {
   /** Typed at the prompt. */
@@ -58,13 +58,7 @@ async function main(): Promise<void> {
   const manifestPath = path.join(folder, 'manifest.json');
   const manifest = parseManifest(JSON.parse(readFileSync(manifestPath, 'utf8')), manifestPath);
   const disk = new FileDisk(path.join(folder, 'disk.img'), { copyOnWrite: true });
-  const emulator = new V86({
-    ...headlessV86Options(),
-    hda: disk as unknown as V86Options['hda'],
-    memory_size: manifest.boot.memoryMiB * 1024 * 1024,
-    vga_memory_size: manifest.boot.vgaMemoryMiB * 1024 * 1024,
-    acpi: manifest.boot.acpi,
-  });
+  const emulator = new V86(bootDiskV86Options(disk, manifest.boot));
 
   const checks = [...COMMON_CHECKS, ...(IMAGE_CHECKS[id] ?? [])];
   const startedAtMs = Date.now();

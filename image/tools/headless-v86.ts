@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { V86Options } from 'v86';
+import type { BootSettings } from '../../lib/images/manifest';
 
 const SEABIOS_DIRECTORY = process.env.LEAFLAB_SEABIOS_DIR ?? '/usr/share/seabios';
 
@@ -26,5 +27,19 @@ export function headlessV86Options(): V86Options {
     disable_keyboard: true,
     disable_mouse: true,
     disable_speaker: true,
+  };
+}
+
+/**
+ * A catalog image's machine as the lab boots it: SeaBIOS boots `disk` (any object with v86's disk
+ * methods) with the manifest's memory, VGA memory and ACPI.
+ */
+export function bootDiskV86Options(disk: object, boot: BootSettings): V86Options {
+  return {
+    ...headlessV86Options(),
+    hda: disk as unknown as V86Options['hda'],
+    memory_size: boot.memoryMiB * 1024 * 1024,
+    vga_memory_size: boot.vgaMemoryMiB * 1024 * 1024,
+    acpi: boot.acpi,
   };
 }

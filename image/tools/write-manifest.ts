@@ -32,7 +32,7 @@ export function manifestJson(manifest: object): string {
 }
 
 /** Writes the file next to its final name first, so a reader never sees half of it. */
-function writeFileAtomically(outPath: string, contents: string | Uint8Array): void {
+export function writeFileAtomically(outPath: string, contents: string | Uint8Array): void {
   const temporaryPath = path.join(path.dirname(outPath), `.${path.basename(outPath)}.tmp`);
   writeFileSync(temporaryPath, contents);
   renameSync(temporaryPath, outPath);

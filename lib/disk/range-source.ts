@@ -14,6 +14,8 @@ import { withRetries, type RetryPolicy } from './fetch-retry';
 import { LruByteCache } from './lru-cache';
 import { EtagPin, emptyTrafficCounters, fetchValidatedRange, type TrafficCounters } from './range-fetch';
 import { abortedError, RangeSourceError } from './range-source-error';
+import { bootPrefetchLimits, planBootPrefetch } from './boot-prefetch';
+import { PrefetchUsage, type PrefetchCounters } from './prefetch-usage';
 import { ReadaheadWindow } from './readahead';
 import { assertByteRange, type RootLayer, type RootSource, type RootSourceCounters } from './root-source';
 import { ZeroChunkRuns } from './zero-chunks';
@@ -71,7 +73,7 @@ export const RANGE_SOURCE_DEFAULTS = {
 /** Inspection reads fetch at most this much per request. */
 const INSPECTION_RUN_BYTES = 4 * 1024 * 1024;
 
-export interface RangeSourceCounters extends RootSourceCounters {
+export interface RangeSourceCounters extends RootSourceCounters, PrefetchCounters {
   /** Traffic of inspection reads (block map, export): not the guest's, so counted apart. */
   inspectionBytesFetched: number;
   inspectionRequests: number;
@@ -114,6 +116,7 @@ export class RangeSource implements RootSource {
   private readonly inspectionTraffic = emptyTrafficCounters();
   private readonly chunkTableTraffic = emptyTrafficCounters();
   private readonly stats = { cacheHits: 0, zeroChunkReads: 0, prefetches: 0, corruptChunks: 0 };
+  private readonly prefetchUsage = new PrefetchUsage();
 
   constructor(config: RangeSourceConfig) {
     this.url = config.url;
@@ -158,7 +161,23 @@ export class RangeSource implements RootSource {
       inspectionRequests: this.inspectionTraffic.requests,
       chunkTableBytesFetched: this.chunkTableTraffic.bytesFetched,
       chunkTableRequests: this.chunkTableTraffic.requests,
+      ...this.prefetchUsage.counters,
     };
+  }
+
+  /**
+   * Fetches the image's boot working set ahead of the guest (`runs` in first-read order; see
+   * boot-prefetch.ts for how the requests are planned). Guest reads join these requests like
+   * any other in-flight run. Returns the number of requests started.
+   */
+  prefetchChunks(runs: ReadonlyArray<readonly [number, number]>): number {
+    const limits = bootPrefetchLimits(this.chunkSizeBytes, this.cache.budgetBytes);
+    const requests = planBootPrefetch(runs, this.chunkCount, (chunkIndex) => this.isMissing(chunkIndex), limits);
+    for (const { firstChunk, chunkCount } of requests) {
+      this.prefetchUsage.add(firstChunk, chunkCount);
+      this.startRun(firstChunk, chunkCount);
+    }
+    return requests.length;
   }
 
   layerOf(offsetBytes: number): RootLayer {
@@ -170,6 +189,7 @@ export class RangeSource implements RootSource {
   async read(offsetBytes: number, lengthBytes: number, signal?: AbortSignal): Promise<Uint8Array> {
     const { out, firstChunk, lastChunk } = this.beginRead('read', offsetBytes, lengthBytes, signal);
     if (lengthBytes === 0) return out;
+    this.prefetchUsage.noteRead(firstChunk, lastChunk);
     const copy = (bytes: Uint8Array, bytesFirstChunk: number, fromChunk: number, toChunk: number) =>
       this.copyChunks(out, offsetBytes, bytes, bytesFirstChunk, fromChunk, toChunk);
     const sequential = this.readahead.startRead(firstChunk);
@@ -214,6 +234,7 @@ export class RangeSource implements RootSource {
   readIfCached(offsetBytes: number, lengthBytes: number): Uint8Array | undefined {
     const { out, firstChunk, lastChunk } = this.beginRead('readIfCached', offsetBytes, lengthBytes);
     if (lengthBytes === 0) return out;
+    this.prefetchUsage.noteRead(firstChunk, lastChunk);
     for (let chunkIndex = firstChunk; chunkIndex <= lastChunk; chunkIndex += 1) {
       if (!this.zeroChunks.has(chunkIndex) && !this.cache.has(chunkIndex)) return undefined;
     }

@@ -1,3 +1,4 @@
+import { parseBootSet, type BootSet } from './boot-set';
 import { CHUNK_TABLE_FILE } from './chunk-table';
 
 /**
@@ -61,6 +62,8 @@ export interface ImageManifest {
   partitions: PartitionInfo[];
   /** What is inside, one short line each, for the catalog page (optional in hand-written manifests). */
   contents?: string[];
+  /** The chunks a boot to the prompt reads, in first-read order (optional; see boot-set.ts). */
+  bootSet?: BootSet;
 }
 
 /** Bounds on `contents`, so a manifest cannot flood the catalog page. */
@@ -108,7 +111,7 @@ export function parseManifest(value: unknown, source: string): ImageManifest {
     throw new ManifestError(source, problem);
   };
   if (!isRecord(value)) return fail('expected a JSON object');
-  const { id, title, description, sizeBytes, sha256, chunkSizeBytes, zeroChunks, chunkDigests, boot, partitions, contents } =
+  const { id, title, description, sizeBytes, sha256, chunkSizeBytes, zeroChunks, chunkDigests, boot, partitions, contents, bootSet } =
     value;
 
   if (typeof id !== 'string' || !IMAGE_ID_PATTERN.test(id))
@@ -167,6 +170,11 @@ export function parseManifest(value: unknown, source: string): ImageManifest {
   )
     fail(`"contents" must be a list of at most ${CONTENTS_LIMITS.lines} non-empty lines of at most ${CONTENTS_LIMITS.lineLength} characters`);
 
+  const parsedBootSet =
+    bootSet === undefined
+      ? undefined
+      : parseBootSet(bootSet, { sizeBytes: sizeBytes as number, sha256: sha256 as string, chunkSizeBytes: chunkSizeBytes as number, zeroChunks: runs }, fail);
+
   return {
     id: id as string,
     title: (title as string).trim(),
@@ -179,6 +187,7 @@ export function parseManifest(value: unknown, source: string): ImageManifest {
     boot: { memoryMiB: memoryMiB as number, vgaMemoryMiB: vgaMemoryMiB as number, acpi: acpi as boolean },
     partitions: parsedPartitions,
     ...(contents !== undefined ? { contents: (contents as string[]).map((line) => line.trim()) } : {}),
+    ...(parsedBootSet ? { bootSet: parsedBootSet } : {}),
   };
 }
 

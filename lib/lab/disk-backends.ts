@@ -7,7 +7,9 @@
  * The latter two stay selectable (?disk=...) for comparisons and benchmarks.
  */
 import type { V86Options } from 'v86';
+import { bootSetRunsFor } from '../images/boot-set';
 import type { PublishedImage } from '../images/manifest';
+import type { PrefetchCounters } from '../disk/prefetch-usage';
 import { IdbLeafStore, RangeSource, UnionDevice, V86DiskAdapter } from '../disk';
 import { ReadWaitMeter } from '../disk/read-wait-meter';
 import { claimWorkspaceDisk } from '../workspaces/workspace-claim';
@@ -24,7 +26,7 @@ export function isDiskMode(value: string): value is DiskMode {
   return (DISK_MODES as readonly string[]).includes(value);
 }
 
-export interface DiskStats {
+export interface DiskStats extends PrefetchCounters {
   diskMode: DiskMode;
   /** Body bytes and HTTP requests fetched from the image URL for the guest. */
   bytesFetched: number;
@@ -88,6 +90,9 @@ const NO_UNION_STATS = {
   retries: 0,
   corruptChunks: 0,
   inspectionBytesFetched: 0,
+  prefetchedChunks: 0,
+  prefetchedChunksUsed: 0,
+  prefetchedChunksUnused: 0,
 };
 
 /** Counters before the disk is open. */
@@ -201,6 +206,10 @@ async function openUnionDisk(
     chunkSizeBytes: image.chunkSizeBytes,
     zeroChunks: image.zeroChunks,
   });
+  // The boot working set, fetched now so that the guest's boot reads find it in memory; the
+  // lab opens the disk while v86 is still downloading. Only a set recorded on this very image.
+  const bootSet = bootSetRunsFor(image);
+  if (bootSet) root.prefetchChunks(bootSet);
   const rootIdentity = { id: image.id, sizeBytes: image.sizeBytes, sha256: image.sha256 };
   const leafId = liveLeafId(workspace);
   const device = await UnionDevice.open({
@@ -238,6 +247,9 @@ async function openUnionDisk(
         retries: rootCounters.retries,
         corruptChunks: rootCounters.corruptChunks,
         inspectionBytesFetched: rootCounters.inspectionBytesFetched,
+        prefetchedChunks: rootCounters.prefetchedChunks,
+        prefetchedChunksUsed: rootCounters.prefetchedChunksUsed,
+        prefetchedChunksUnused: rootCounters.prefetchedChunksUnused,
       };
     },
     attachEmulator: () => {}, // the adapter is v86's disk and meters itself

@@ -117,26 +117,25 @@ export class LabSession {
 
   /** Downloads the emulator's parts, opens the disk and boots. Errors end in status 'error'. */
   async boot(): Promise<void> {
+    // The union disk opens while v86 downloads, so its root fetches the image's boot working set
+    // meanwhile (see lib/disk/boot-prefetch.ts); the other modes keep their order (memory's
+    // download would compete with v86's).
+    const earlyDisk = this.options.diskMode === 'union' ? this.openDisk() : undefined;
+    earlyDisk?.catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled"
     try {
       const [v86Module, wasm, bios, vgaBios] = await Promise.all([
         loadV86(this.assets.moduleUrl),
         this.download(this.assets.wasmUrl),
         this.download(this.assets.biosUrl),
         this.download(this.assets.vgaBiosUrl),
-      ]);
-      if (this.abort.signal.aborted) return;
+      ]).catch((error: unknown) => {
+        void earlyDisk?.then((disk) => disk.close()).catch(() => undefined);
+        throw error;
+      });
+      if (this.abort.signal.aborted && !earlyDisk) return;
 
       this.update({ phase: 'Opening the disk', progress: undefined });
-      const disk = await openDiskBackend(this.options.diskMode, this.image, {
-        workspace: this.options.workspace,
-        openPublished: this.options.openPublished,
-        signal: this.abort.signal,
-        onDownloadProgress: (loadedBytes) =>
-          this.update({
-            phase: `Downloading the whole disk image (${(loadedBytes / MIB).toFixed(1)} of ${(this.image.sizeBytes / MIB).toFixed(0)} MiB)`,
-            progress: loadedBytes / this.image.sizeBytes,
-          }),
-      });
+      const disk = await (earlyDisk ?? this.openDisk());
       if (this.abort.signal.aborted) {
         await disk.close();
         return;
@@ -179,6 +178,19 @@ export class LabSession {
     } catch (error) {
       this.fail(error);
     }
+  }
+
+  private openDisk(): Promise<DiskBackend> {
+    return openDiskBackend(this.options.diskMode, this.image, {
+      workspace: this.options.workspace,
+      openPublished: this.options.openPublished,
+      signal: this.abort.signal,
+      onDownloadProgress: (loadedBytes) =>
+        this.update({
+          phase: `Downloading the whole disk image (${(loadedBytes / MIB).toFixed(1)} of ${(this.image.sizeBytes / MIB).toFixed(0)} MiB)`,
+          progress: loadedBytes / this.image.sizeBytes,
+        }),
+    });
   }
 
   async stop(): Promise<void> {

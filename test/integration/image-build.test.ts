@@ -3,8 +3,8 @@
  * again, from the same inputs into another folder, with every unpacked package in a noexec
  * folder (as on a host that cannot execute 32-bit code at all), gives the same bytes. Users'
  * saved changes are bound to the root's sha-256, so the digest must not drift.
- * Runs the real builder (about 20 s with the package cache warm; `npm test` built the image
- * into catalog/ just before). debian-lab's twin of this test is in the slow lane
+ * Runs the real builder (about 20 s with the package cache warm, plus a boot in v86 that records
+ * the boot working set; `npm test` built the image into catalog/ just before). debian-lab's twin of this test is in the slow lane
  * (test/slow/debian-lab-build.test.ts).
  */
 import { execFileSync } from 'node:child_process';
@@ -42,7 +42,7 @@ describe('the default image build', () => {
     const second = JSON.parse(readFileSync(path.join(secondBuild, 'manifest.json'), 'utf8')) as unknown;
     expect(sha256(path.join(secondBuild, 'disk.img'))).toBe(first.sha256);
     expect(second).toEqual(JSON.parse(readFileSync(path.join(catalogImage, 'manifest.json'), 'utf8')));
-  }, 300_000);
+  }, 480_000);
 
   it('lists exactly the all-zero chunks in the manifest', () => {
     const manifest = parseManifest(JSON.parse(readFileSync(path.join(catalogImage, 'manifest.json'), 'utf8')), 'catalog');

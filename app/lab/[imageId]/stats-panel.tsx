@@ -49,6 +49,14 @@ export function StatsPanel({ session }: { session: LabSession }) {
             <dd>
               {stats.chunksCached} ({formatBytes(stats.cachedBytes)})
             </dd>
+            {stats.prefetchedChunks > 0 && (
+              <>
+                <dt>Boot set fetched ahead</dt>
+                <dd data-testid="stat-prefetch">
+                  {stats.prefetchedChunks} chunks, {stats.prefetchedChunksUsed} used by the guest so far
+                </dd>
+              </>
+            )}
             <dt>Leaf (your changes)</dt>
             <dd data-testid="stat-leaf">
               {stats.leafSectors} sectors ({formatBytes(stats.leafSectors * 512)}) in {stats.leafBlocks} blocks

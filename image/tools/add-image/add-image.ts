@@ -22,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { BOOT_LIMITS, IMAGE_ID_PATTERN, SECTOR_SIZE_BYTES, zeroChunkCount, type PartitionInfo } from '../../../lib/images/manifest';
 import { catalogDirectory } from '../../../lib/server/catalog';
 import { readPartitions, scanDisk } from '../disk-facts';
+import { recordBootSetInto } from '../record-boot-set';
 import { writeImageFiles } from '../write-manifest';
 import { AddImageError } from './add-image-error';
 import { requireFreeSpace } from './free-space';
@@ -41,6 +42,8 @@ interface AddImageRequest {
   memoryMiB: number;
   freeMiB: number;
   acpi?: boolean;
+  /** Boot the disk once in v86 to record its boot working set (off with --no-boot-set). */
+  recordBootSet: boolean;
 }
 
 function parseRequest(argv: string[]): AddImageRequest {
@@ -56,6 +59,7 @@ function parseRequest(argv: string[]): AddImageRequest {
         'memory-mib': { type: 'string', default: '256' },
         'free-mib': { type: 'string', default: '1024' },
         acpi: { type: 'string' },
+        'no-boot-set': { type: 'boolean', default: false },
       },
     });
   } catch (error) {
@@ -85,11 +89,12 @@ function parseRequest(argv: string[]): AddImageRequest {
     memoryMiB,
     freeMiB,
     ...(values.acpi !== undefined ? { acpi: values.acpi === 'on' } : {}),
+    recordBootSet: !values['no-boot-set'],
   };
 }
 
 function usage(): string {
-  return 'usage: npm run image:add -- FILE [--id ID] [--title T] [--description D] [--memory-mib 256] [--free-mib 1024] [--acpi on|off]';
+  return 'usage: npm run image:add -- FILE [--id ID] [--title T] [--description D] [--memory-mib 256] [--free-mib 1024] [--acpi on|off] [--no-boot-set]';
 }
 
 /** "p1 FAT16 "boot" 24 MiB, p2 ext4 "root" 103 MiB": the partitions in one line, for the catalog. */
@@ -98,6 +103,23 @@ function describePartitions(partitions: PartitionInfo[]): string | undefined {
   return partitions
     .map((p) => `p${p.index} ${p.type}${p.label ? ` "${p.label}"` : ''} ${Math.round((p.sectorCount * SECTOR_SIZE_BYTES) / MIB)} MiB`)
     .join(', ');
+}
+
+/** How long an added disk may take to reach a shell prompt on its serial console while its boot set is recorded. */
+const BOOT_SET_TIMEOUT_MS = 240_000;
+
+/**
+ * Records the boot working set into the staged manifest, as the image builds do. A disk of the
+ * user's own may never print a shell prompt on the serial console (a graphical login, another
+ * console); it is added all the same, without a set, and the lab fetches its boot on demand.
+ */
+async function recordBootSetOf(staging: string): Promise<void> {
+  console.error('image:add: recording the boot working set (booting the disk in v86 to its shell prompt)');
+  try {
+    await recordBootSetInto(staging, { boots: 1, timeoutMs: BOOT_SET_TIMEOUT_MS });
+  } catch (error) {
+    console.error(`image:add: warning: no boot working set recorded, so the lab fetches the boot on demand: ${(error as Error).message.split('\n')[0]}`);
+  }
 }
 
 async function addImage(request: AddImageRequest): Promise<void> {
@@ -175,6 +197,7 @@ async function addImage(request: AddImageRequest): Promise<void> {
     };
     // Checked as the server will check it, then written with its chunk table (chunks.sha256).
     writeImageFiles(staging, fields, scan, `${request.id}/manifest.json`);
+    if (request.recordBootSet) await recordBootSetOf(staging);
     try {
       renameSync(staging, target);
     } catch (error) {
