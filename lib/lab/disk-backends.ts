@@ -14,6 +14,7 @@ import { liveLeafId, type WorkspaceRecord } from '../workspaces/workspace-regist
 import { openLayerChain, type PublishedLayerOpener } from './layer-chain-opener';
 import { fetchWithProgress } from './fetch-with-progress';
 import { NetworkMeter } from './network-meter';
+import { openRootChunkCache } from './root-cache';
 
 export const DISK_MODES = ['union', 'v86-async', 'memory'] as const;
 export type DiskMode = (typeof DISK_MODES)[number];
@@ -43,6 +44,15 @@ export interface DiskStats {
   corruptChunks: number;
   /** Union device only (0 otherwise): root bytes fetched for the block map and downloads, apart from the guest's. */
   inspectionBytesFetched: number;
+  /**
+   * Union device only: root chunks read from this browser's persistent root cache instead of the
+   * network, their bytes, stored copies refused by the chunk table (and fetched again), and why
+   * the cache stopped growing, if it did (lib/disk/root-chunk-cache-reader.ts).
+   */
+  rootCacheHits: number;
+  rootCacheBytes: number;
+  rootCacheCorruptChunks: number;
+  rootCacheNotice: string | undefined;
 }
 
 export interface DiskBackend {
@@ -76,6 +86,10 @@ const NO_UNION_STATS = {
   retries: 0,
   corruptChunks: 0,
   inspectionBytesFetched: 0,
+  rootCacheHits: 0,
+  rootCacheBytes: 0,
+  rootCacheCorruptChunks: 0,
+  rootCacheNotice: undefined,
 };
 
 /** Counters before the disk is open. */
@@ -167,6 +181,8 @@ async function openUnionDisk(
     chunkDigests: { url: image.chunkDigestsUrl, sha256: image.chunkDigests.sha256 },
     chunkSizeBytes: image.chunkSizeBytes,
     zeroChunks: image.zeroChunks,
+    // Chunks this browser kept from earlier boots, checked against the same table on the way out.
+    rootChunkCache: await openRootChunkCache(image),
   });
   const rootIdentity = { id: image.id, sizeBytes: image.sizeBytes, sha256: image.sha256 };
   const leafId = liveLeafId(workspace);
@@ -204,6 +220,10 @@ async function openUnionDisk(
         retries: rootCounters.retries,
         corruptChunks: rootCounters.corruptChunks,
         inspectionBytesFetched: rootCounters.inspectionBytesFetched,
+        rootCacheHits: rootCounters.rootCacheHits,
+        rootCacheBytes: rootCounters.rootCacheBytes,
+        rootCacheCorruptChunks: rootCounters.rootCacheCorruptChunks,
+        rootCacheNotice: rootCounters.rootCacheNotice,
       };
     },
     countIde: () => {}, // the device counts its own I/O
