@@ -20,6 +20,7 @@
  * marking a chunk used rewrites a few bytes, not 64 KiB); `settings` the byte total and budget.
  */
 import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction } from 'idb';
+import { cacheHasRoomFor, HEADROOM_NOTICE } from './storage-headroom';
 import { budgetProblem, DEFAULT_ROOT_CACHE_BUDGET_BYTES, QUOTA_NOTICE, type RootChunkCache, type RootChunkStore, type RootChunkStoreUsage } from './root-chunk-cache';
 
 export const ROOT_CACHE_DATABASE = 'leaflab-root-cache';
@@ -60,8 +61,14 @@ export class IdbRootChunkStore implements RootChunkStore {
   private readonly held = new Map<string, Set<number>>();
   /** Set once a write failed: the cache stops growing for the rest of this page's life. */
   private writeNotice: string | undefined;
+  /** Set while the site's storage leaves no room for the cache (checked again at each write). */
+  private headroomNotice: string | undefined;
 
-  constructor(private readonly databaseName = ROOT_CACHE_DATABASE) {}
+  /** `hasRoomFor`: whether the cache may grow by that many bytes now (default: storage-headroom.ts). */
+  constructor(
+    private readonly databaseName = ROOT_CACHE_DATABASE,
+    private readonly hasRoomFor: (bytes: number) => Promise<boolean> = cacheHasRoomFor,
+  ) {}
 
   private db(): Promise<Db> {
     this.dbPromise ??= openDB<RootCacheSchema>(this.databaseName, VERSION, {
@@ -93,7 +100,7 @@ export class IdbRootChunkStore implements RootChunkStore {
       this.held.set(imageKey, held);
     }
     const heldChunks = held;
-    const currentNotice = () => openNotice ?? this.writeNotice;
+    const currentNotice = () => openNotice ?? this.writeNotice ?? this.headroomNotice;
     return {
       holds: (chunkIndex) => heldChunks.has(chunkIndex),
       get: (chunkIndexes) => this.get(imageKey, chunkIndexes),
@@ -141,6 +148,13 @@ export class IdbRootChunkStore implements RootChunkStore {
 
   private async put(imageKey: string, chunks: ReadonlyArray<readonly [number, Uint8Array]>): Promise<void> {
     if (this.writeNotice !== undefined || chunks.length === 0) return;
+    const held = this.held.get(imageKey);
+    const newBytes = chunks.reduce((sum, [chunkIndex, bytes]) => sum + (held?.has(chunkIndex) ? 0 : bytes.byteLength), 0);
+    if (!(await this.hasRoomFor(newBytes))) {
+      this.headroomNotice = HEADROOM_NOTICE;
+      return;
+    }
+    this.headroomNotice = undefined;
     const added: number[] = [];
     let evicted: Array<[string, number]> = [];
     try {
@@ -169,7 +183,6 @@ export class IdbRootChunkStore implements RootChunkStore {
       this.writeNotice = isQuotaError(error) ? QUOTA_NOTICE : `The root cache stopped growing: a write failed (${describe(error)}).`;
       return;
     }
-    const held = this.held.get(imageKey);
     for (const chunkIndex of added) held?.add(chunkIndex);
     this.forgetHeld(evicted);
   }

@@ -14,9 +14,9 @@ const chunk = (seed: number) => patternBytes(CHUNK, seed);
 let databaseName = '';
 const stores: IdbRootChunkStore[] = [];
 
-function newStore(): IdbRootChunkStore {
+function newStore(hasRoomFor?: (bytes: number) => Promise<boolean>): IdbRootChunkStore {
   databaseName ||= `leaflab-root-cache-test-${Math.random().toString(36).slice(2)}`;
-  const store = new IdbRootChunkStore(databaseName);
+  const store = new IdbRootChunkStore(databaseName, hasRoomFor);
   stores.push(store);
   return store;
 }
@@ -118,6 +118,18 @@ describe('IdbRootChunkStore in Chromium', () => {
     expect(await leaf.get('blocks', 1)).toEqual(new Uint8Array([1, 2, 3]));
     leaf.close();
     indexedDB.deleteDatabase(leafName);
+  });
+
+  it('stops growing, with a notice, while the site lacks room for workspaces, and grows again after', async () => {
+    let room = false;
+    const cache = await newStore(async () => room).forImage('img/65536');
+    await cache.put([[0, chunk(0)]]);
+    expect(cache.holds(0)).toBe(false);
+    expect(cache.notice).toMatch(/leave room for your workspaces/);
+    room = true;
+    await cache.put([[0, chunk(0)]]);
+    expect(cache.holds(0)).toBe(true);
+    expect(cache.notice).toBeUndefined();
   });
 
   it('refuses a budget that is not a whole number of bytes', async () => {
