@@ -63,6 +63,8 @@ export class IdbRootChunkStore implements RootChunkStore {
   private writeNotice: string | undefined;
   /** Set while the site's storage leaves no room for the cache (checked again at each write). */
   private headroomNotice: string | undefined;
+  /** The last write queued (see put). */
+  private writes: Promise<void> = Promise.resolve();
 
   /** `hasRoomFor`: whether the cache may grow by that many bytes now (default: storage-headroom.ts). */
   constructor(
@@ -146,7 +148,17 @@ export class IdbRootChunkStore implements RootChunkStore {
     }
   }
 
-  private async put(imageKey: string, chunks: ReadonlyArray<readonly [number, Uint8Array]>): Promise<void> {
+  /**
+   * One write at a time: each asks the browser for room after the previous one committed, so
+   * writes started together (the runs of a boot) cannot all pass the headroom check at once.
+   */
+  private put(imageKey: string, chunks: ReadonlyArray<readonly [number, Uint8Array]>): Promise<void> {
+    const done = this.writes.then(() => this.putNow(imageKey, chunks));
+    this.writes = done;
+    return done;
+  }
+
+  private async putNow(imageKey: string, chunks: ReadonlyArray<readonly [number, Uint8Array]>): Promise<void> {
     if (this.writeNotice !== undefined || chunks.length === 0) return;
     const held = this.held.get(imageKey);
     const newBytes = chunks.reduce((sum, [chunkIndex, bytes]) => sum + (held?.has(chunkIndex) ? 0 : bytes.byteLength), 0);

@@ -56,8 +56,17 @@ function routeOf(request: Request): SwRoute {
   });
 }
 
+/** The last copy queued: copies are kept one at a time, so each room check sees the ones before it. */
+let keeping: Promise<void> = Promise.resolve();
+
 /** Keeps a copy of a good, complete reply, if the site has room for caches (never at a workspace's expense). */
-async function keep(cacheName: string, request: Request | string, response: Response): Promise<void> {
+function keep(cacheName: string, request: Request | string, response: Response): Promise<void> {
+  const done = keeping.then(() => keepNow(cacheName, request, response));
+  keeping = done;
+  return done;
+}
+
+async function keepNow(cacheName: string, request: Request | string, response: Response): Promise<void> {
   if (response.status !== 200 || response.type === 'opaque') return;
   const sizeBytes = Number(response.headers.get('content-length') ?? 0);
   if (!(await cacheHasRoomFor(sizeBytes))) return;

@@ -57,7 +57,9 @@ test('a lab opened once boots with the HTTP cache cleared (no root byte over the
     await expect(page.getByTestId('offline-status')).toHaveAttribute('data-sw-state', 'ready', { timeout: 60_000 });
     await expect(page.getByTestId('offline-notice')).toHaveCount(0);
     // Every fetched chunk reaches the cache (written after the reads were answered).
-    await expect.poll(() => rootCacheStoredBytes(lab), { timeout: 30_000 }).toBe(cold.bytesFetched);
+    await expect
+      .poll(async () => (await rootCacheStoredBytes(lab)) - (await page.evaluate(() => window.leaflab!.stats().bytesFetched)), { timeout: 30_000 })
+      .toBe(0);
 
     // (b) With the HTTP cache cleared, the boot reads no root byte over the network.
     const devtools = await context.newCDPSession(page);
@@ -88,6 +90,13 @@ test('a lab opened once boots with the HTTP cache cleared (no root byte over the
     expect(offline.rootCacheHits).toBeGreaterThan(0);
     // Commands whose code the boot already read (BusyBox applets and shell builtins).
     expect(await lab.run('echo offline-$((6*7)); uname -m')).toMatch(/offline-42[\s\S]*i686/);
+
+    // The Storage panel shows the root cache and clears it; the workspace's leaf stays.
+    await expect(page.getByTestId('root-cache-usage')).toHaveAttribute('data-stored-bytes', /^[1-9]\d*$/, { timeout: 15_000 });
+    await page.getByTestId('root-cache').getByRole('button', { name: 'Clear root cache' }).click();
+    await expect(page.getByTestId('root-cache-usage')).toHaveAttribute('data-stored-bytes', '0');
+    expect(await rootCacheStoredBytes(lab)).toBe(0);
+    expect((await lab.databaseNames()).filter((name) => name.startsWith(`leaflab-leaf:${DEFAULT_IMAGE_ID}:`))).toHaveLength(1);
   } finally {
     await context.close();
     await server.stop();
