@@ -14,9 +14,17 @@ export function browserRootChunkStore(): RootChunkStore {
   return store;
 }
 
-/** The image's view of the store, or undefined where there is no IndexedDB (the disk then reads only over the network). */
+/** False when the page's query turns the root cache off (`rootcache=0`: for comparisons and debugging). */
+export function rootCacheWanted(search: string): boolean {
+  return new URLSearchParams(search).get('rootcache') !== '0';
+}
+
+/**
+ * The image's view of the store, or undefined where there is no IndexedDB or the page's query
+ * says `rootcache=0` (the disk then reads only over the network).
+ */
 export async function openRootChunkCache(image: Pick<PublishedImage, 'sha256' | 'chunkSizeBytes'>): Promise<RootChunkCache | undefined> {
-  if (typeof indexedDB === 'undefined') return undefined;
+  if (typeof indexedDB === 'undefined' || !rootCacheWanted(location.search)) return undefined;
   return browserRootChunkStore().forImage(rootChunkImageKey(image));
 }
 

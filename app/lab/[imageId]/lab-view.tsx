@@ -304,7 +304,7 @@ export function LabView({ image: imageProp, assets: assetsProp, diskMode, worksp
         </div>
       </div>
       <StatusBar snapshot={snapshot} />
-      <OfflineStatus image={image} assets={assets} />
+      <OfflineStatus image={image} assets={assets} machineRunning={ready} />
       <DeletionStatusLine status={resetStatus.status} />
       <div className="lab-body">
         <div className="lab-main">

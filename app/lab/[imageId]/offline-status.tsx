@@ -10,16 +10,26 @@ const PROBE_INTERVAL_MS = 10_000;
 
 /**
  * Sets up offline use for this lab (the service worker, lib/offline) and says when the lab runs
- * without its server.
+ * without its server. The worker is set up once the guest first reaches its prompt (`machineRunning`):
+ * keeping the page's files costs a request per file and a render of the page on the server, which
+ * would compete with the boot for the CPU.
  */
-export function OfflineStatus({ image, assets }: { image: PublishedImage; assets: LabAssets }) {
+export function OfflineStatus({ image, assets, machineRunning }: { image: PublishedImage; assets: LabAssets; machineRunning: boolean }) {
   const [workerState, setWorkerState] = useState<ServiceWorkerState>('starting');
   const [offline, setOffline] = useState(false);
+  const [workerStarted, setWorkerStarted] = useState(false);
+
+  useEffect(() => {
+    if (!machineRunning || workerStarted) return;
+    const extraUrls = [assets.moduleUrl, assets.wasmUrl, assets.biosUrl, assets.vgaBiosUrl, image.chunkDigestsUrl, '/api/images'];
+    void Promise.resolve().then(async () => {
+      setWorkerStarted(true);
+      setWorkerState(await setUpServiceWorker(serviceWorkerWanted(location.search), extraUrls));
+    });
+  }, [machineRunning, workerStarted, image, assets]);
 
   useEffect(() => {
     let cancelled = false;
-    const extraUrls = [assets.moduleUrl, assets.wasmUrl, assets.biosUrl, assets.vgaBiosUrl, image.chunkDigestsUrl, '/api/images'];
-    void setUpServiceWorker(serviceWorkerWanted(location.search), extraUrls).then((state) => !cancelled && setWorkerState(state));
     const probe = () => void serverReachable().then((reachable) => !cancelled && setOffline(!reachable));
     probe();
     const timer = setInterval(probe, PROBE_INTERVAL_MS);
@@ -31,7 +41,7 @@ export function OfflineStatus({ image, assets }: { image: PublishedImage; assets
       window.removeEventListener('online', probe);
       window.removeEventListener('offline', probe);
     };
-  }, [image, assets]);
+  }, []);
 
   return (
     <div data-testid="offline-status" data-sw-state={workerState} data-offline={offline}>
