@@ -3,7 +3,9 @@
  * growing once this site's storage is half of what the browser lets it use, so a guest's writes
  * to its leaf never fail for lack of room that a cache took. (Chromium lets a site use a large
  * share of the free disk, so half of it is still far more than a cache's budget on most machines;
- * under a small quota the workspaces keep the other half.)
+ * under a small quota the workspaces keep the other half.) It is approximate: Chromium's
+ * estimate() counts large IndexedDB values late, and it cannot see a quota DevTools imposes
+ * (Storage.overrideQuotaForOrigin), so tests that shrink the quota that way turn the caches off.
  */
 export const MAX_CACHE_SHARE_OF_QUOTA = 0.5;
 
