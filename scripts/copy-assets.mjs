@@ -56,3 +56,6 @@ for (const asset of assets) {
   copied += 1;
 }
 console.log(`copy-assets: public/v86 is up to date (${copied} file(s) copied)`);
+
+// The service worker lives in public/ too (served at /sw.js).
+await import('./build-service-worker.mjs');

@@ -17,6 +17,8 @@ import { abortedError, RangeSourceError } from './range-source-error';
 import { bootPrefetchLimits, planBootPrefetch } from './boot-prefetch';
 import { PrefetchUsage, type PrefetchCounters } from './prefetch-usage';
 import { ReadaheadWindow } from './readahead';
+import type { RootChunkCache } from './root-chunk-cache';
+import { emptyRootCacheCounters, RootChunkCacheReader, type RootCacheCounters } from './root-chunk-cache-reader';
 import { assertByteRange, type RootLayer, type RootSource, type RootSourceCounters } from './root-source';
 import { ZeroChunkRuns } from './zero-chunks';
 
@@ -60,6 +62,8 @@ export interface RangeSourceConfig {
   retryBaseDelayMs?: number;
   /** Injectable for tests and instrumentation. Default `globalThis.fetch`. */
   fetch?: typeof globalThis.fetch;
+  /** A persistent store of chunks, asked before the network (see root-chunk-cache.ts). Default none. */
+  rootChunkCache?: RootChunkCache | undefined;
 }
 
 export const RANGE_SOURCE_DEFAULTS = {
@@ -73,7 +77,7 @@ export const RANGE_SOURCE_DEFAULTS = {
 /** Inspection reads fetch at most this much per request. */
 const INSPECTION_RUN_BYTES = 4 * 1024 * 1024;
 
-export interface RangeSourceCounters extends RootSourceCounters, PrefetchCounters {
+export interface RangeSourceCounters extends RootSourceCounters, PrefetchCounters, RootCacheCounters {
   /** Traffic of inspection reads (block map, export): not the guest's, so counted apart. */
   inspectionBytesFetched: number;
   inspectionRequests: number;
@@ -117,6 +121,7 @@ export class RangeSource implements RootSource {
   private readonly chunkTableTraffic = emptyTrafficCounters();
   private readonly stats = { cacheHits: 0, zeroChunkReads: 0, prefetches: 0, corruptChunks: 0 };
   private readonly prefetchUsage = new PrefetchUsage();
+  private readonly persisted: RootChunkCacheReader | undefined;
 
   constructor(config: RangeSourceConfig) {
     this.url = config.url;
@@ -149,12 +154,17 @@ export class RangeSource implements RootSource {
     this.chunkCount = Math.ceil(this.sizeBytes / this.chunkSizeBytes);
     this.zeroChunks = new ZeroChunkRuns(config.zeroChunks ?? [], this.chunkCount);
     this.cache = new LruByteCache(config.cacheBudgetBytes ?? RANGE_SOURCE_DEFAULTS.cacheBudgetBytes);
+    if (config.rootChunkCache) {
+      const mismatchedChunks = async (first: number, bytes: Uint8Array) => (await this.chunkTable()).mismatchedChunks(first, bytes, this.chunkSizeBytes);
+      this.persisted = new RootChunkCacheReader({ cache: config.rootChunkCache, chunkSizeBytes: this.chunkSizeBytes, mismatchedChunks });
+    }
   }
 
   get counters(): RangeSourceCounters {
     return {
       ...this.guestTraffic,
       ...this.stats,
+      ...(this.persisted?.counters ?? emptyRootCacheCounters()),
       chunksCached: this.cache.count,
       cachedBytes: this.cache.sizeBytes,
       inspectionBytesFetched: this.inspectionTraffic.bytesFetched,
@@ -168,14 +178,18 @@ export class RangeSource implements RootSource {
   /**
    * Fetches the image's boot working set ahead of the guest (`runs` in first-read order; see
    * boot-prefetch.ts for how the requests are planned). Guest reads join these requests like
-   * any other in-flight run. Returns the number of requests started.
+   * any other in-flight run. A planned request whose chunks are partly in the persistent root
+   * cache is split where that changes (see RootChunkCacheReader.runLength), so a warm boot loads
+   * its set from the cache and fetches only what the cache lacks. Returns the number of
+   * planned requests.
    */
   prefetchChunks(runs: ReadonlyArray<readonly [number, number]>): number {
     const limits = bootPrefetchLimits(this.chunkSizeBytes, this.cache.budgetBytes);
     const requests = planBootPrefetch(runs, this.chunkCount, (chunkIndex) => this.isMissing(chunkIndex), limits);
     for (const { firstChunk, chunkCount } of requests) {
       this.prefetchUsage.add(firstChunk, chunkCount);
-      this.startRun(firstChunk, chunkCount);
+      const endChunk = firstChunk + chunkCount;
+      for (let chunkIndex = firstChunk; chunkIndex < endChunk; ) chunkIndex += this.startRun(chunkIndex, endChunk - chunkIndex).chunkCount;
     }
     return requests.length;
   }
@@ -342,10 +356,13 @@ export class RangeSource implements RootSource {
     return this.isUncached(chunkIndex) && !this.inFlight.has(chunkIndex);
   }
 
-  private startRun(firstChunk: number, chunkCount: number): InFlightRun {
+  private startRun(firstChunk: number, wantedChunks: number): InFlightRun {
+    const chunkCount = this.persisted?.runLength(firstChunk, wantedChunks) ?? wantedChunks;
     const controller = new AbortController();
     const run: InFlightRun = { firstChunk, chunkCount, controller, waiters: 0, promise: Promise.resolve(new Uint8Array()) };
-    run.promise = this.fetchVerifiedRun(firstChunk, chunkCount, controller.signal, this.guestTraffic)
+    const fetchRun = (first: number, count: number) => this.fetchVerifiedRun(first, count, controller.signal, this.guestTraffic);
+    const runBytes = Math.min(this.sizeBytes, (firstChunk + chunkCount) * this.chunkSizeBytes) - firstChunk * this.chunkSizeBytes;
+    run.promise = (this.persisted ? this.persisted.load(firstChunk, chunkCount, runBytes, fetchRun) : fetchRun(firstChunk, chunkCount))
       .then((bytes) => {
         for (let i = 0; i < chunkCount; i += 1) {
           // slice, not subarray: a cached chunk must not pin the whole run's buffer, or the

@@ -18,6 +18,7 @@ import { openLayerChain, type PublishedLayerOpener } from './layer-chain-opener'
 import { fetchWithProgress } from './fetch-with-progress';
 import { NetworkMeter } from './network-meter';
 import { meterV86Disk } from './v86-disk-meter';
+import { openRootChunkCache } from './root-cache';
 
 export const DISK_MODES = ['union', 'v86-async', 'memory'] as const;
 export type DiskMode = (typeof DISK_MODES)[number];
@@ -55,6 +56,15 @@ export interface DiskStats extends PrefetchCounters {
   corruptChunks: number;
   /** Union device only (0 otherwise): root bytes fetched for the block map and downloads, apart from the guest's. */
   inspectionBytesFetched: number;
+  /**
+   * Union device only: root chunks read from this browser's persistent root cache instead of the
+   * network, their bytes, stored copies refused by the chunk table (and fetched again), and why
+   * the cache stopped growing, if it did (lib/disk/root-chunk-cache-reader.ts).
+   */
+  rootCacheHits: number;
+  rootCacheBytes: number;
+  rootCacheCorruptChunks: number;
+  rootCacheNotice: string | undefined;
 }
 
 export interface DiskBackend {
@@ -93,6 +103,10 @@ const NO_UNION_STATS = {
   prefetchedChunks: 0,
   prefetchedChunksUsed: 0,
   prefetchedChunksUnused: 0,
+  rootCacheHits: 0,
+  rootCacheBytes: 0,
+  rootCacheCorruptChunks: 0,
+  rootCacheNotice: undefined,
 };
 
 /** Counters before the disk is open. */
@@ -205,6 +219,8 @@ async function openUnionDisk(
     chunkDigests: { url: image.chunkDigestsUrl, sha256: image.chunkDigests.sha256 },
     chunkSizeBytes: image.chunkSizeBytes,
     zeroChunks: image.zeroChunks,
+    // Chunks this browser kept from earlier boots, checked against the same table on the way out.
+    rootChunkCache: await openRootChunkCache(image),
   });
   // The boot working set, fetched now so that the guest's boot reads find it in memory; the
   // lab opens the disk while v86 is still downloading. Only a set recorded on this very image.
@@ -250,6 +266,10 @@ async function openUnionDisk(
         prefetchedChunks: rootCounters.prefetchedChunks,
         prefetchedChunksUsed: rootCounters.prefetchedChunksUsed,
         prefetchedChunksUnused: rootCounters.prefetchedChunksUnused,
+        rootCacheHits: rootCounters.rootCacheHits,
+        rootCacheBytes: rootCounters.rootCacheBytes,
+        rootCacheCorruptChunks: rootCounters.rootCacheCorruptChunks,
+        rootCacheNotice: rootCounters.rootCacheNotice,
       };
     },
     attachEmulator: () => {}, // the adapter is v86's disk and meters itself

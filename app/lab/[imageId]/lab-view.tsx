@@ -26,6 +26,7 @@ import { DeletionStatusLine, useDeletionStatus } from './deletion-status';
 import { DownloadDiskButton } from './download-disk-button';
 import { ImportDiskForm } from './import-disk-form';
 import { MachinePanel } from './machine-panel';
+import { OfflineStatus } from './offline-status';
 import { SerialConsole } from './serial-console';
 import { ShareButton } from './share-button';
 import { StatsPanel } from './stats-panel';
@@ -303,6 +304,7 @@ export function LabView({ image: imageProp, assets: assetsProp, diskMode, worksp
         </div>
       </div>
       <StatusBar snapshot={snapshot} />
+      <OfflineStatus image={image} assets={assets} machineRunning={ready} />
       <DeletionStatusLine status={resetStatus.status} />
       <div className="lab-body">
         <div className="lab-main">

@@ -57,6 +57,12 @@ export function StatsPanel({ session }: { session: LabSession }) {
                 </dd>
               </>
             )}
+            <dt>From this browser&apos;s root cache</dt>
+            <dd data-testid="stat-root-cache">
+              {stats.rootCacheHits} chunks ({formatBytes(stats.rootCacheBytes)})
+              {stats.rootCacheCorruptChunks > 0 && <> · {stats.rootCacheCorruptChunks} damaged copies fetched again</>}
+              {stats.rootCacheNotice && <> · {stats.rootCacheNotice}</>}
+            </dd>
             <dt>Leaf (your changes)</dt>
             <dd data-testid="stat-leaf">
               {stats.leafSectors} sectors ({formatBytes(stats.leafSectors * 512)}) in {stats.leafBlocks} blocks

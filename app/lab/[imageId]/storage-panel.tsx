@@ -4,6 +4,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { formatBytes } from '@/lib/format';
 import type { BootSettings } from '@/lib/images/manifest';
 import { totalApproximateBytes } from '@/lib/workspaces';
+import { RootCacheSettings } from './root-cache-settings';
 import { UnlistedLeavesList } from './unlisted-leaves-list';
 import type { WorkspaceListing } from './use-workspaces';
 
@@ -113,6 +114,7 @@ export function StoragePanel({ listing, imageDefaults }: { listing: WorkspaceLis
       )}
       {persistOutcome && <p role="status">{persistOutcome}</p>}
       <UnlistedLeavesList listing={listing} imageDefaults={imageDefaults} />
+      <RootCacheSettings />
       <p className="meta">
         When storage is full the machine pauses and says so; nothing it was told is saved gets lost. Delete workspaces you no
         longer need to make room.

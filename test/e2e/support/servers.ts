@@ -105,18 +105,41 @@ export class LabServer {
     private readonly child: ChildProcess,
   ) {}
 
-  static async start(environment: Record<string, string>): Promise<LabServer> {
-    const port = await freePort();
+  /** `port`: a fixed port (e.g. one of those a test machine assigns); default a free one. */
+  static async start(environment: Record<string, string>, port?: number): Promise<LabServer> {
+    port ??= await freePort();
     const child = spawn('npx', ['tsx', 'server.ts'], {
       env: { ...process.env, ...environment, PORT: String(port), HOST: '127.0.0.1' },
       stdio: 'ignore',
+      // Its own process group: npx runs the server as a grandchild, which a signal to npx alone leaves running.
+      detached: true,
     });
     const url = `http://127.0.0.1:${port}`;
     await waitForHttp(`${url}/api/images`, child, 'the lab server', 60_000);
     return new LabServer(url, child);
   }
 
+  /** Stops the server process itself (the whole group npx started) and waits until its port refuses connections. */
   async stop(): Promise<void> {
-    await stopped(this.child);
+    const exited = stopped(this.child);
+    if (this.child.pid !== undefined && this.child.exitCode === null) {
+      try {
+        process.kill(-this.child.pid, 'SIGTERM');
+      } catch {
+        // The group is gone already.
+      }
+    }
+    await exited;
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      try {
+        const response = await fetch(`${this.url}/api/images`);
+        await response.body?.cancel();
+      } catch {
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`the lab server at ${this.url} still answers after it was stopped`);
   }
 }
