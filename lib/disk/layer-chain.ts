@@ -123,7 +123,8 @@ export class LayerChain {
           `but here it would lie on ${this.topId ? `layer ${this.topId}` : 'the bare image'}; its changes only make sense on its own parent.`,
       );
     }
-    if (layer.blockSizeBytes !== blockSizeBytes) {
+    // An empty layer stores no block, so its block size cannot clash (see union-device.ts).
+    if (layer.blockSizeBytes !== blockSizeBytes && layer.sectorMap.size > 0) {
       throw new LayerChainError(`Layer ${describeLayer(layer)} has ${layer.blockSizeBytes}-byte blocks; this disk uses ${blockSizeBytes}-byte blocks.`);
     }
   }
