@@ -22,7 +22,9 @@
  * a 100k-block chain, and the read path of a 5-layer chain against a plain leaf, in Node and
  * as boot time in the browser.
  *
- * BENCH_ONLY=default, BENCH_ONLY=debian-lab or BENCH_ONLY=layers runs one part.
+ * Leaf (issue #12, leaf-bench.ts): opening a 100k-block leaf (time, heap), write amplification.
+ *
+ * BENCH_ONLY=default, BENCH_ONLY=debian-lab, BENCH_ONLY=layers or BENCH_ONLY=leaf runs one part.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,6 +39,7 @@ import { median } from './bench-stats';
 import { layersBrowserScenario, type LayersBrowserResults } from './layers-browser-bench';
 import { nodeLayerBench, type LayerFigure } from './layers-node-bench';
 import { layersTable } from './layers-table';
+import { leafBenchReport } from './leaf-bench';
 
 interface BootResult {
   label: string;
@@ -56,7 +59,7 @@ interface WriteResult {
 const WRITE_MIB = 32;
 const DEBIAN_LAB_ID = 'debian-lab';
 const BENCH_ONLY = process.env.BENCH_ONLY;
-const BENCH_PARTS = ['default', 'debian-lab', 'layers'] as const;
+const BENCH_PARTS = ['default', 'debian-lab', 'layers', 'leaf'] as const;
 if (BENCH_ONLY !== undefined && !(BENCH_PARTS as readonly string[]).includes(BENCH_ONLY)) {
   throw new Error(`BENCH_ONLY=${BENCH_ONLY} names no part of the bench; the parts are ${BENCH_PARTS.join(', ')} (unset: all)`);
 }
@@ -232,6 +235,7 @@ async function main(): Promise<void> {
   const debianSteps: StepResult[] = [];
   const layerFigures: LayerFigure[] = [];
   let layersBrowser: LayersBrowserResults | undefined;
+  const leafReport: string[] = [];
   const debianManifest = await fetch(`${server.url}/api/images`)
     .then((response) => response.json() as Promise<Array<{ id: string; sizeBytes: number }>>)
     .then((images) => images.find((image) => image.id === DEBIAN_LAB_ID));
@@ -288,6 +292,7 @@ async function main(): Promise<void> {
       layersBrowser = browserScenario.results;
       layerScenarios.push(browserScenario.run);
     }
+    if (runsPart('leaf')) leafReport.push('', await leafBenchReport(ROUNDS), '');
     const scenarios = [
       ...(runsPart('default') ? defaultScenarios : []),
       ...(runsPart('debian-lab') ? debianScenarios : []),
@@ -306,7 +311,7 @@ async function main(): Promise<void> {
   if (layersBrowser) layerFigures.push(...layersBrowser.figures());
   const layersReport = layerFigures.length > 0 ? ['', layersTable(layerFigures, ROUNDS), ''] : [];
   if (boots.length === 0) {
-    const report = [`Leaflab bench, ${new Date().toISOString()}, median of ${ROUNDS} round(s) [range]`, ...debianReport, ...layersReport].join('\n');
+    const report = [`Leaflab bench, ${new Date().toISOString()}, median of ${ROUNDS} round(s) [range]`, ...debianReport, ...layersReport, ...leafReport].join('\n');
     console.log(`\n${report}`);
     mkdirSync('bench-results', { recursive: true });
     writeFileSync(path.join('bench-results', 'latest.md'), report);
@@ -334,7 +339,7 @@ async function main(): Promise<void> {
     '',
     ...targets,
     ...debianReport,
-    ...layersReport,
+    ...layersReport, ...leafReport,
     '',
   ].join('\n');
   console.log(`\n${report}`);
