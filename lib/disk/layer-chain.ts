@@ -38,8 +38,12 @@ export class LayerChain {
     this.servedSectors = servedSectors;
   }
 
-  static empty(sectorCount: number): LayerChain {
-    return new LayerChain([], new Uint8Array(sectorCount), []);
+  /**
+   * No layers: the index stays empty (a byte per sector is 4 MiB for a 2 GiB disk, which a
+   * disk without frozen layers, the usual case, never needs); the first layer allocates it.
+   */
+  static empty(): LayerChain {
+    return new LayerChain([], new Uint8Array(0), []);
   }
 
   /**
@@ -47,8 +51,7 @@ export class LayerChain {
    * `blockSizeBytes`. Throws LayerChainError naming the layer at fault.
    */
   static flatten(layers: readonly FrozenLayer[], root: RootIdentity, blockSizeBytes: number): LayerChain {
-    const sectorCount = root.sizeBytes / SECTOR_SIZE_BYTES;
-    let chain = LayerChain.empty(sectorCount);
+    let chain = LayerChain.empty();
     for (const layer of layers) chain = chain.withLayerOnTop(layer, root, blockSizeBytes);
     return chain;
   }
@@ -76,7 +79,8 @@ export class LayerChain {
   withLayerOnTop(layer: FrozenLayer, root: RootIdentity, blockSizeBytes: number): LayerChain {
     this.assertFits(layer, root, blockSizeBytes);
     const layerNumber = this.layers.length + 1;
-    const sectorLayer = this.sectorLayer.slice();
+    const sectorCount = root.sizeBytes / SECTOR_SIZE_BYTES;
+    const sectorLayer = this.layers.length === 0 ? new Uint8Array(sectorCount) : this.sectorLayer.slice();
     const servedSectors = [...this.servedSectors, 0];
     const sectorsPerBlock = blockSizeBytes / SECTOR_SIZE_BYTES;
     const bitmapBytes = bitmapByteLength(sectorsPerBlock);

@@ -19,6 +19,7 @@ const BLOCKS_PER_TRANSACTION = 2000;
 
 let opened: OpenedLeaf | undefined;
 let openedStore: IdbLeafStore | undefined;
+let openedDevice: UnionDevice | undefined;
 
 /** Writes `blockCount` mapped 4 KiB blocks through the store; returns the time it took, ms. */
 async function createLeaf(storageId: string, blockCount: number): Promise<number> {
@@ -49,10 +50,23 @@ async function openKept(storageId: string, expectedBlocks: number): Promise<numb
   return elapsedMs;
 }
 
-function dropKept(): void {
+/** The whole device over the leaf (leaf, write journal, empty layer chain), kept alive; ms. */
+async function openDeviceKept(storageId: string, expectedBlocks: number): Promise<number> {
+  const startedAt = performance.now();
+  const store = new IdbLeafStore({ imageId: IMAGE_ID, storageId });
+  const device = await UnionDevice.open({ root: new LazyRootSource(DISK_BYTES), rootIdentity: ROOT, store });
+  const elapsedMs = performance.now() - startedAt;
+  if (device.counters.leafBlocks !== expectedBlocks) throw new Error(`the device opened with ${device.counters.leafBlocks} leaf blocks, not ${expectedBlocks}`);
+  openedDevice = device;
+  return elapsedMs;
+}
+
+async function dropKept(): Promise<void> {
   openedStore?.close();
+  await openedDevice?.close();
   opened = undefined;
   openedStore = undefined;
+  openedDevice = undefined;
 }
 
 /**
@@ -84,4 +98,4 @@ async function destroy(storageId: string): Promise<void> {
   await new IdbLeafStore({ imageId: IMAGE_ID, storageId }).destroy();
 }
 
-(globalThis as Record<string, unknown>).LeafBench = { createLeaf, openKept, dropKept, amplification, destroy, keptSectorMapBytes: () => opened?.sectorMap.heldBytes ?? 0 };
+(globalThis as Record<string, unknown>).LeafBench = { createLeaf, openKept, openDeviceKept, dropKept, amplification, destroy, keptSectorMapBytes: () => opened?.sectorMap.heldBytes ?? 0 };

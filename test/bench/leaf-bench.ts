@@ -30,7 +30,8 @@ const MIB = 1024 * 1024;
 interface LeafBenchApi {
   createLeaf(storageId: string, blockCount: number): Promise<number>;
   openKept(storageId: string, expectedBlocks: number): Promise<number>;
-  dropKept(): void;
+  openDeviceKept(storageId: string, expectedBlocks: number): Promise<number>;
+  dropKept(): Promise<void>;
   amplification(storageId: string, blockSizeBytes: number, writes: number): Promise<{ ratio: number; msPerWrite: number }>;
   destroy(storageId: string): Promise<void>;
   keptSectorMapBytes(): number;
@@ -86,6 +87,8 @@ export async function leafBenchReport(rounds: number): Promise<string> {
   const openMs: number[] = [];
   const openHeapMib: number[] = [];
   const mapMib: number[] = [];
+  const deviceMs: number[] = [];
+  const deviceHeapMib: number[] = [];
   const amplification4k: number[] = [];
   const amplification32k: number[] = [];
   const msPerWrite4k: number[] = [];
@@ -101,6 +104,10 @@ export async function leafBenchReport(rounds: number): Promise<string> {
       openMs.push(await page.evaluate(([id, blocks]) => LeafBench.openKept(id, blocks), ['big', MAPPED_BLOCKS] as const));
       openHeapMib.push(((await heapBytes(page)) - before) / MIB);
       mapMib.push((await page.evaluate(() => LeafBench.keptSectorMapBytes())) / MIB);
+      await page.evaluate(() => LeafBench.dropKept());
+      const beforeDevice = await heapBytes(page);
+      deviceMs.push(await page.evaluate(([id, blocks]) => LeafBench.openDeviceKept(id, blocks), ['big', MAPPED_BLOCKS] as const));
+      deviceHeapMib.push(((await heapBytes(page)) - beforeDevice) / MIB);
       await page.evaluate(() => LeafBench.dropKept());
       const small = await page.evaluate(([id, writes]) => LeafBench.amplification(id, 4096, writes), [`amp4k-${round}`, AMPLIFY_WRITES] as const);
       amplification4k.push(small.ratio);
@@ -118,6 +125,8 @@ export async function leafBenchReport(rounds: number): Promise<string> {
     { label: `open a leaf of ${MAPPED_BLOCKS.toLocaleString('en')} mapped 4 KiB blocks: time`, unit: 'ms', target: '≤ 300 ms', values: openMs, digits: 0 },
     { label: `… heap kept (${backingStoresCounted ? 'V8 heap + ArrayBuffers' : 'V8 heap only: no backingStorageSize'}, after GC)`, unit: 'MiB', target: '≤ 5 MiB', values: openHeapMib, digits: 2 },
     { label: '… of which the sector map pages', unit: 'MiB', target: '–', values: mapMib, digits: 2 },
+    { label: '… the whole UnionDevice over it (2 GiB disk, no frozen layers): time', unit: 'ms', target: '–', values: deviceMs, digits: 0 },
+    { label: '… the whole UnionDevice: heap kept', unit: 'MiB', target: '–', values: deviceHeapMib, digits: 2 },
     { label: `write amplification, ${AMPLIFY_WRITES} random 4 KiB writes, flush each, 4 KiB blocks`, unit: '×', target: '≤ 2×', values: amplification4k, digits: 3 },
     { label: '… the same with the old 32 KiB blocks', unit: '×', target: '–', values: amplification32k, digits: 3 },
     { label: '… time per write (strict commit), 4 KiB blocks', unit: 'ms', target: '–', values: msPerWrite4k, digits: 1 },
