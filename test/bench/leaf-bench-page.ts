@@ -38,6 +38,58 @@ async function createLeaf(storageId: string, blockCount: number): Promise<number
   return performance.now() - startedAt;
 }
 
+function request<T>(idbRequest: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    idbRequest.onsuccess = () => resolve(idbRequest.result);
+    idbRequest.onerror = () => reject(idbRequest.error);
+  });
+}
+
+/**
+ * The same leaf in the layout before the paged map (IndexedDB version 1: a `sectorMap` record
+ * per block), written with raw IndexedDB as that code wrote it; ms.
+ */
+async function createLegacyLeaf(storageId: string, blockCount: number): Promise<number> {
+  const startedAt = performance.now();
+  const open = indexedDB.open(`leaflab-leaf:${IMAGE_ID}:${storageId}`, 1);
+  open.onupgradeneeded = () => ['meta', 'blocks', 'sectorMap'].forEach((name) => open.result.createObjectStore(name));
+  const db = await request(open);
+  const meta: LeafMeta = { formatVersion: 1, root: ROOT, sectorSizeBytes: 512, blockSizeBytes: BLOCK_BYTES, createdAt: Date.now() };
+  for (let first = 0; first < blockCount; first += BLOCKS_PER_TRANSACTION) {
+    const tx = db.transaction(['meta', 'blocks', 'sectorMap'], 'readwrite', { durability: 'strict' });
+    if (first === 0) tx.objectStore('meta').put(meta, 'meta');
+    for (let i = first; i < Math.min(blockCount, first + BLOCKS_PER_TRANSACTION); i += 1) {
+      tx.objectStore('blocks').put(new Uint8Array(BLOCK_BYTES).fill(i & 0xff), i * BLOCK_STRIDE);
+      tx.objectStore('sectorMap').put(Uint8Array.of(0xff), i * BLOCK_STRIDE);
+    }
+    await new Promise<void>((resolve, reject) => {
+      tx.oncomplete = () => resolve();
+      tx.onabort = () => reject(tx.error);
+    });
+  }
+  db.close();
+  return performance.now() - startedAt;
+}
+
+let legacyKept: Map<number, Uint8Array> | undefined;
+
+/** What opening cost before: version 1's metadata and whole per-block map, kept as a Map; ms. */
+async function openLegacyKept(storageId: string, expectedBlocks: number): Promise<number> {
+  const startedAt = performance.now();
+  const db = await request(indexedDB.open(`leaflab-leaf:${IMAGE_ID}:${storageId}`, 1));
+  const tx = db.transaction(['meta', 'sectorMap'], 'readonly');
+  const [, keys, bitmaps] = await Promise.all([
+    request(tx.objectStore('meta').get('meta')),
+    request(tx.objectStore('sectorMap').getAllKeys()),
+    request(tx.objectStore('sectorMap').getAll()),
+  ]);
+  legacyKept = new Map(keys.map((key, i) => [key as number, bitmaps[i] as Uint8Array]));
+  db.close();
+  const elapsedMs = performance.now() - startedAt;
+  if (legacyKept.size !== expectedBlocks) throw new Error(`the old leaf has ${legacyKept.size} map records, not ${expectedBlocks}`);
+  return elapsedMs;
+}
+
 /** Opens the leaf as the device does (metadata and sector map, no blocks) and keeps it alive; ms. */
 async function openKept(storageId: string, expectedBlocks: number): Promise<number> {
   const startedAt = performance.now();
@@ -67,6 +119,7 @@ async function dropKept(): Promise<void> {
   opened = undefined;
   openedStore = undefined;
   openedDevice = undefined;
+  legacyKept = undefined;
 }
 
 /**
@@ -98,4 +151,4 @@ async function destroy(storageId: string): Promise<void> {
   await new IdbLeafStore({ imageId: IMAGE_ID, storageId }).destroy();
 }
 
-(globalThis as Record<string, unknown>).LeafBench = { createLeaf, openKept, openDeviceKept, dropKept, amplification, destroy, keptSectorMapBytes: () => opened?.sectorMap.heldBytes ?? 0 };
+(globalThis as Record<string, unknown>).LeafBench = { createLeaf, createLegacyLeaf, openLegacyKept, openKept, openDeviceKept, dropKept, amplification, destroy, keptSectorMapBytes: () => opened?.sectorMap.heldBytes ?? 0 };

@@ -29,6 +29,8 @@ const MIB = 1024 * 1024;
 
 interface LeafBenchApi {
   createLeaf(storageId: string, blockCount: number): Promise<number>;
+  createLegacyLeaf(storageId: string, blockCount: number): Promise<number>;
+  openLegacyKept(storageId: string, expectedBlocks: number): Promise<number>;
   openKept(storageId: string, expectedBlocks: number): Promise<number>;
   openDeviceKept(storageId: string, expectedBlocks: number): Promise<number>;
   dropKept(): Promise<void>;
@@ -88,6 +90,9 @@ export async function leafBenchReport(rounds: number): Promise<string> {
   const openHeapMib: number[] = [];
   const mapMib: number[] = [];
   const deviceMs: number[] = [];
+  const legacyOpenMs: number[] = [];
+  const legacyHeapMib: number[] = [];
+  const migrationMs: number[] = [];
   const deviceHeapMib: number[] = [];
   const amplification4k: number[] = [];
   const amplification32k: number[] = [];
@@ -99,6 +104,16 @@ export async function leafBenchReport(rounds: number): Promise<string> {
     await page.waitForFunction(() => typeof (globalThis as { LeafBench?: unknown }).LeafBench === 'object');
     createMs = await page.evaluate(([id, blocks]) => LeafBench.createLeaf(id, blocks), ['big', MAPPED_BLOCKS] as const);
     console.log(`bench leaf: wrote a leaf of ${MAPPED_BLOCKS} blocks in ${(createMs / 1000).toFixed(1)} s`);
+    // Before: the same leaf in the old layout, opened the old way (every per-block record), then
+    // opened once by this code, which migrates it (a single figure: a leaf migrates once).
+    await page.evaluate(([id, blocks]) => LeafBench.createLegacyLeaf(id, blocks), ['old', MAPPED_BLOCKS] as const);
+    const beforeLegacy = await heapBytes(page);
+    legacyOpenMs.push(await page.evaluate(([id, blocks]) => LeafBench.openLegacyKept(id, blocks), ['old', MAPPED_BLOCKS] as const));
+    legacyHeapMib.push(((await heapBytes(page)) - beforeLegacy) / MIB);
+    await page.evaluate(() => LeafBench.dropKept());
+    migrationMs.push(await page.evaluate(([id, blocks]) => LeafBench.openKept(id, blocks), ['old', MAPPED_BLOCKS] as const));
+    await page.evaluate(() => LeafBench.dropKept());
+    await page.evaluate(() => LeafBench.destroy('old'));
     for (let round = 0; round < rounds; round += 1) {
       const before = await heapBytes(page);
       openMs.push(await page.evaluate(([id, blocks]) => LeafBench.openKept(id, blocks), ['big', MAPPED_BLOCKS] as const));
@@ -127,6 +142,9 @@ export async function leafBenchReport(rounds: number): Promise<string> {
     { label: '… of which the sector map pages', unit: 'MiB', target: '–', values: mapMib, digits: 2 },
     { label: '… the whole UnionDevice over it (2 GiB disk, no frozen layers): time', unit: 'ms', target: '–', values: deviceMs, digits: 0 },
     { label: '… the whole UnionDevice: heap kept', unit: 'MiB', target: '–', values: deviceHeapMib, digits: 2 },
+    { label: 'before: the same leaf in the old layout (a map record per block), its map loaded: time', unit: 'ms', target: '–', values: legacyOpenMs, digits: 0 },
+    { label: '… heap kept by the old per-block map', unit: 'MiB', target: '–', values: legacyHeapMib, digits: 2 },
+    { label: '… first open of the old leaf by this code (migrates it, once)', unit: 'ms', target: '–', values: migrationMs, digits: 0 },
     { label: `write amplification, ${AMPLIFY_WRITES} random 4 KiB writes, flush each, 4 KiB blocks`, unit: '×', target: '≤ 2×', values: amplification4k, digits: 3 },
     { label: '… the same with the old 32 KiB blocks', unit: '×', target: '–', values: amplification32k, digits: 3 },
     { label: '… time per write (strict commit), 4 KiB blocks', unit: 'ms', target: '–', values: msPerWrite4k, digits: 1 },
