@@ -29,6 +29,11 @@ export const DB_VERSION = 2;
 export const LEGACY_DB_VERSION = 1;
 export const META_KEY = 'meta';
 
+/** `leaflab-leaf:<imageId>:<storageId>`; lib/workspaces/leaf-databases.ts parses it back. */
+export function leafDatabaseName(imageId: string, storageId: string): string {
+  return `leaflab-leaf:${imageId}:${storageId}`;
+}
+
 export interface LeafDbSchema extends DBSchema {
   /** A single record under the key 'meta'. */
   meta: { key: 'meta'; value: LeafMeta };

@@ -4,7 +4,17 @@
  * two workspaces can never see each other's blocks.
  */
 import { wrap, type IDBPDatabase, type IDBPObjectStore } from 'idb';
-import { DB_VERSION, LEGACY_DB_VERSION, META_KEY, createLegacyLeafSchema, upgradeLeafSchema, type LeafDbSchema, type LegacyLeafDbSchema } from './idb-leaf-schema';
+import { isDomError, toLeafStoreError } from './idb-leaf-errors';
+import {
+  DB_VERSION,
+  LEGACY_DB_VERSION,
+  META_KEY,
+  createLegacyLeafSchema,
+  leafDatabaseName,
+  upgradeLeafSchema,
+  type LeafDbSchema,
+  type LegacyLeafDbSchema,
+} from './idb-leaf-schema';
 import {
   assertBlockRecords,
   emptyLeafStoreCounters,
@@ -13,7 +23,6 @@ import {
   newerFormatError,
   parseLeafMeta,
   recordSectorsPerBlock,
-  SECTOR_SIZE_BYTES,
   type LeafBlockRecord,
   type LeafMeta,
   type LeafStore,
@@ -30,10 +39,6 @@ import { PAGE_BYTES, pagesOfBlocks, pagesWithBlocks, SectorMap } from './sector-
  */
 export const DEFAULT_BLOCK_CACHE_BYTES = 1024 * 1024;
 
-/** `leaflab-leaf:<imageId>:<storageId>`; lib/workspaces/leaf-databases.ts parses it back. */
-export function leafDatabaseName(imageId: string, storageId: string): string {
-  return `leaflab-leaf:${imageId}:${storageId}`;
-}
 
 export interface IdbLeafStoreOptions {
   imageId: string;
@@ -393,54 +398,6 @@ export class IdbLeafStore implements LeafStore {
   }
 }
 
-export interface LeafUsage {
-  /** Leaf blocks stored, and about how many bytes they and their sector map take. */
-  blockCount: number;
-  approximateBytes: number;
-}
-
-/**
- * What a leaf holds, without opening it as a disk: for the workspace list and the storage
- * panel. Browsers report usage per site, not per database, so this counts the leaf's own
- * bytes (blocks and sector map); IndexedDB's overhead is not included. A leaf that does not
- * exist holds nothing and is never created by measuring it, even when it is deleted between
- * the look at `databases()` and the open: a measurement racing a delete must not leave an
- * empty database behind that no workspace lists.
- */
-export async function measureLeafStore(options: IdbLeafStoreOptions): Promise<LeafUsage> {
-  const factory = options.indexedDB ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB;
-  const databaseName = leafDatabaseName(options.imageId, options.storageId);
-  const empty: LeafUsage = { blockCount: 0, approximateBytes: 0 };
-  if (!factory) return empty;
-  if (typeof factory.databases === 'function') {
-    const existing = await factory.databases();
-    if (!existing.some((info) => info.name === databaseName)) return empty;
-  }
-  // No version: an existing leaf opens as it is (never upgraded by a look). Only a missing one
-  // needs an upgrade, and aborting that upgrade leaves no database behind.
-  const request = factory.open(databaseName);
-  request.addEventListener('upgradeneeded', () => request.transaction?.abort());
-  let db: IDBPDatabase<LeafDbSchema>;
-  try {
-    db = (await wrap(request)) as unknown as IDBPDatabase<LeafDbSchema>;
-  } catch (error) {
-    if ((error as { name?: unknown } | null)?.name === 'AbortError') return empty;
-    throw error;
-  }
-  // A reset or delete in another tab must not wait for this short look.
-  db.addEventListener('versionchange', () => db.close());
-  try {
-    if (!db.objectStoreNames.contains('meta') || !db.objectStoreNames.contains('blocks')) return empty;
-    const tx = db.transaction(['meta', 'blocks'], 'readonly');
-    const [meta, blockCount] = await Promise.all([tx.objectStore('meta').get(META_KEY), tx.objectStore('blocks').count(), tx.done]);
-    const blockSizeBytes = meta?.blockSizeBytes ?? 0;
-    const bitmapBytes = Math.ceil(blockSizeBytes / SECTOR_SIZE_BYTES / 8);
-    return { blockCount, approximateBytes: blockCount * (blockSizeBytes + bitmapBytes) };
-  } finally {
-    db.close();
-  }
-}
-
 /**
  * Lays the records' bitmaps over the pages as stored (`oldPages`, read in the same
  * transaction) and puts the results; a page left with no marked sector is deleted.
@@ -464,49 +421,6 @@ function putSectorPages(
   return Promise.all([...updated].map(([pageIndex, page]) => (page.some((byte) => byte !== 0) ? pages.put(page, pageIndex) : pages.delete(pageIndex))));
 }
 
-function errorName(error: unknown): string {
-  return typeof error === 'object' && error !== null && 'name' in error ? String(error.name) : '';
-}
-
-function isDomError(error: unknown, name: string): boolean {
-  return errorName(error) === name;
-}
-
-/**
- * Maps an IndexedDB failure to what the user can do about it. An AbortError whose message
- * names the quota is a quota error (some browsers abort a transaction that way when storage
- * is full): it must never be taken for a transient abort and retried.
- */
-export function toLeafStoreError(error: unknown, action: string, storeName: string): LeafStoreError {
-  if (error instanceof LeafStoreError) return error;
-  const detail = error instanceof Error ? error.message : String(error);
-  const options = { cause: error };
-  const name = errorName(error) === 'AbortError' && /quota/i.test(detail) ? 'QuotaExceededError' : errorName(error);
-  switch (name) {
-    case 'QuotaExceededError':
-      return new LeafStoreError(
-        'quota',
-        `The browser's storage quota is exhausted, so ${action} workspace ${storeName} failed and the latest ` +
-          'changes were not saved. Everything saved before is kept; "Download disk" copies the disk with the unsaved ' +
-          'changes too. Free space (delete workspaces you no longer need in the Workspaces panel, or clear other ' +
-          'sites\' data), then reload the page.',
-        options,
-      );
-    case 'AbortError':
-      return new LeafStoreError(
-        'aborted',
-        `The browser aborted ${action} workspace ${storeName} before it committed; nothing from it was saved (${detail}).`,
-        options,
-      );
-    case 'VersionError':
-      return newerFormatError(storeName, 'a newer database version', `database version ${DB_VERSION}`, error);
-    case 'InvalidStateError':
-      return new LeafStoreError(
-        'unavailable',
-        `The connection to workspace ${storeName} closed while ${action} it (another tab reset it, or site data was cleared). Reload to continue.`,
-        options,
-      );
-    default:
-      return new LeafStoreError('unavailable', `IndexedDB failed while ${action} workspace ${storeName}: ${detail}`, options);
-  }
-}
+export { measureLeafStore, type LeafUsage } from './idb-leaf-usage';
+export { toLeafStoreError } from './idb-leaf-errors';
+export { leafDatabaseName } from './idb-leaf-schema';
