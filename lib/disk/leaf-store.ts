@@ -11,6 +11,9 @@ import type { SectorMap } from './sector-pages';
  * Format 1: a leaf directly on its root. Format 2: a leaf on top of a chain of frozen layers
  * (`parentLayerId`); an older Leaflab must refuse it as "newer" rather than read it over the bare
  * root, which would show a mixture of disks. A leaf with no parent is still written as format 1.
+ * This versions the metadata only; how IndexedDB lays the leaf out (the paged sector map) is
+ * versioned by the database version, which an older Leaflab refuses as newer
+ * (idb-leaf-schema.ts).
  */
 export const LEAF_FORMAT_VERSION = 2;
 export type LeafFormatVersion = 1 | 2;
