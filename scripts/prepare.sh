@@ -6,7 +6,7 @@
 #                             catalog page names the command that builds it)
 #   scripts/prepare.sh test   npm test: every image
 #   scripts/prepare.sh bench  npm run bench: what `test` needs, but only the default image when
-#                             BENCH_ONLY names a part that boots nothing else (default, layers)
+#                             BENCH_ONLY names a part that boots nothing else (default, layers, leaf)
 set -euo pipefail
 export NEXT_TELEMETRY_DISABLED=1   # the machine may have no route to the telemetry host
 cd "$(dirname "$0")/.."
@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 mode=${1:-image}
 case "$mode" in
   test) every_image=1 ;;
-  bench) case "${BENCH_ONLY:-}" in default|layers) every_image=0 ;; *) every_image=1 ;; esac ;;
+  bench) case "${BENCH_ONLY:-}" in default|layers|leaf) every_image=0 ;; *) every_image=1 ;; esac ;;
   *) every_image=0 ;;
 esac
 scripts/ensure-debian-packages.sh "$([ "$mode" = image ] && echo image || echo test)"
