@@ -63,7 +63,8 @@ export class LayerChain {
 
   /** 0 when no frozen layer holds the sector, else its layer number (1 = bottom). */
   layerAt(sector: number): number {
-    return this.sectorLayer[sector] ?? 0;
+    // Asked for every sector read: no out-of-bounds look into the empty index of a chain without layers.
+    return this.layers.length === 0 ? 0 : (this.sectorLayer[sector] ?? 0);
   }
 
   layerNumbered(layerNumber: number): FrozenLayer {

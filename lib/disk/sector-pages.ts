@@ -10,7 +10,7 @@
  * ascending block order), which is how layer chains, publishing and the block map read a
  * leaf's map; the hot read path asks `hasSector` instead, which allocates nothing.
  */
-import { countSectors } from './sector-bitmap';
+import { countSectors, countSectorsInRange } from './sector-bitmap';
 
 /** 4096 sectors = 2 MiB of disk per page; a page record is 512 bytes, small next to a 4 KiB block write. */
 export const SECTORS_PER_PAGE = 4096;
@@ -115,10 +115,16 @@ export class SectorMap implements ReadonlyMap<number, Uint8Array> {
     return new SectorMap(this.sectorsPerBlock, new Map([...this.pages].map(([index, page]) => [index, page.slice()])));
   }
 
-  /** Marked sectors in [fromSector, toSector). */
+  /** Marked sectors in [fromSector, toSector): a byte at a time within each page (the block map asks often). */
   countInRange(fromSector: number, toSector: number): number {
     let count = 0;
-    for (let sector = fromSector; sector < toSector; sector += 1) if (this.hasSector(sector)) count += 1;
+    for (let sector = fromSector; sector < toSector; ) {
+      const pageIndex = pageOfSector(sector);
+      const pageEnd = Math.min(toSector, (pageIndex + 1) * SECTORS_PER_PAGE);
+      const page = this.pages.get(pageIndex);
+      if (page) count += countSectorsInRange(page, sector - pageIndex * SECTORS_PER_PAGE, pageEnd - pageIndex * SECTORS_PER_PAGE);
+      sector = pageEnd;
+    }
     return count;
   }
 
