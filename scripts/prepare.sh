@@ -7,7 +7,7 @@
 #   scripts/prepare.sh test   npm test: every image
 #   scripts/prepare.sh bench  npm run bench: what `test` needs, but only the default image when
 #                             BENCH_ONLY names a part that boots nothing else (default, layers,
-#                             latency, writes)
+#                             latency, writes, leaf)
 set -euo pipefail
 export NEXT_TELEMETRY_DISABLED=1   # the machine may have no route to the telemetry host
 cd "$(dirname "$0")/.."
@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 mode=${1:-image}
 case "$mode" in
   test) every_image=1 ;;
-  bench) case "${BENCH_ONLY:-}" in default|layers|latency|writes) every_image=0 ;; *) every_image=1 ;; esac ;;
+  bench) case "${BENCH_ONLY:-}" in default|layers|latency|writes|leaf) every_image=0 ;; *) every_image=1 ;; esac ;;
   *) every_image=0 ;;
 esac
 scripts/ensure-debian-packages.sh "$([ "$mode" = image ] && echo image || echo test)"

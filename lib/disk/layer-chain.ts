@@ -38,8 +38,12 @@ export class LayerChain {
     this.servedSectors = servedSectors;
   }
 
-  static empty(sectorCount: number): LayerChain {
-    return new LayerChain([], new Uint8Array(sectorCount), []);
+  /**
+   * No layers: the index stays empty (a byte per sector is 4 MiB for a 2 GiB disk, which a
+   * disk without frozen layers, the usual case, never needs); the first layer allocates it.
+   */
+  static empty(): LayerChain {
+    return new LayerChain([], new Uint8Array(0), []);
   }
 
   /**
@@ -47,8 +51,7 @@ export class LayerChain {
    * `blockSizeBytes`. Throws LayerChainError naming the layer at fault.
    */
   static flatten(layers: readonly FrozenLayer[], root: RootIdentity, blockSizeBytes: number): LayerChain {
-    const sectorCount = root.sizeBytes / SECTOR_SIZE_BYTES;
-    let chain = LayerChain.empty(sectorCount);
+    let chain = LayerChain.empty();
     for (const layer of layers) chain = chain.withLayerOnTop(layer, root, blockSizeBytes);
     return chain;
   }
@@ -60,7 +63,8 @@ export class LayerChain {
 
   /** 0 when no frozen layer holds the sector, else its layer number (1 = bottom). */
   layerAt(sector: number): number {
-    return this.sectorLayer[sector] ?? 0;
+    // Asked for every sector read: no out-of-bounds look into the empty index of a chain without layers.
+    return this.layers.length === 0 ? 0 : (this.sectorLayer[sector] ?? 0);
   }
 
   layerNumbered(layerNumber: number): FrozenLayer {
@@ -76,7 +80,8 @@ export class LayerChain {
   withLayerOnTop(layer: FrozenLayer, root: RootIdentity, blockSizeBytes: number): LayerChain {
     this.assertFits(layer, root, blockSizeBytes);
     const layerNumber = this.layers.length + 1;
-    const sectorLayer = this.sectorLayer.slice();
+    const sectorCount = root.sizeBytes / SECTOR_SIZE_BYTES;
+    const sectorLayer = this.layers.length === 0 ? new Uint8Array(sectorCount) : this.sectorLayer.slice();
     const servedSectors = [...this.servedSectors, 0];
     const sectorsPerBlock = blockSizeBytes / SECTOR_SIZE_BYTES;
     const bitmapBytes = bitmapByteLength(sectorsPerBlock);
@@ -123,7 +128,8 @@ export class LayerChain {
           `but here it would lie on ${this.topId ? `layer ${this.topId}` : 'the bare image'}; its changes only make sense on its own parent.`,
       );
     }
-    if (layer.blockSizeBytes !== blockSizeBytes) {
+    // An empty layer stores no block, so its block size cannot clash (see union-device.ts).
+    if (layer.blockSizeBytes !== blockSizeBytes && layer.sectorMap.size > 0) {
       throw new LayerChainError(`Layer ${describeLayer(layer)} has ${layer.blockSizeBytes}-byte blocks; this disk uses ${blockSizeBytes}-byte blocks.`);
     }
   }

@@ -5,11 +5,15 @@
  * Two implementations keep each other honest (the absurd-sql pattern): `IdbLeafStore` for the
  * browser and `MemoryLeafStore`, a twin with the same semantics, for fast property tests.
  */
+import type { SectorMap } from './sector-pages';
 
 /**
  * Format 1: a leaf directly on its root. Format 2: a leaf on top of a chain of frozen layers
  * (`parentLayerId`); an older Leaflab must refuse it as "newer" rather than read it over the bare
  * root, which would show a mixture of disks. A leaf with no parent is still written as format 1.
+ * This versions the metadata only; how IndexedDB lays the leaf out (the paged sector map) is
+ * versioned by the database version, which an older Leaflab refuses as newer
+ * (idb-leaf-schema.ts).
  */
 export const LEAF_FORMAT_VERSION = 2;
 export type LeafFormatVersion = 1 | 2;
@@ -58,8 +62,13 @@ export interface LeafStore {
    * a newer Leaflab made, 'corrupt' if unreadable.
    */
   readMeta(): Promise<LeafMeta | undefined>;
-  /** The whole sector map (a few bytes per written block), loaded once at open. */
-  loadSectorMap(): Promise<Map<number, Uint8Array>>;
+  /**
+   * The whole sector map, loaded once at open: a paged dense bitmap (sector-pages.ts), one
+   * bit per sector of the disk, read from a few hundred page records at most. No block data
+   * is loaded; `readBlocks` fetches blocks on demand. `sectorsPerBlock` is the leaf's (from
+   * its metadata), which the map needs to answer per block.
+   */
+  loadSectorMap(sectorsPerBlock: number): Promise<SectorMap>;
   /**
    * The data of the given blocks; blocks never written are absent from the result.
    * Ordering promise: the result reflects every `writeBlocks` that resolved before this call
@@ -76,6 +85,30 @@ export interface LeafStore {
   /** Deletes the leaf entirely (the "reset workspace" action). */
   destroy(): Promise<void>;
   close(): void;
+  /** What this store instance wrote and read since it was made (for the bench and stats). */
+  readonly counters: LeafStoreCounters;
+}
+
+export interface LeafStoreCounters {
+  /**
+   * Bytes of values this store put into storage: block data, sector-map pages and metadata.
+   * Divided by the bytes the guest wrote, it is the write amplification.
+   */
+  bytesWritten: number;
+  /** Write transactions committed. */
+  commits: number;
+  /** Blocks `readBlocks` answered from the in-memory cache of committed blocks, and from storage. */
+  blockCacheHits: number;
+  blockCacheMisses: number;
+}
+
+export function emptyLeafStoreCounters(): LeafStoreCounters {
+  return { bytesWritten: 0, commits: 0, blockCacheHits: 0, blockCacheMisses: 0 };
+}
+
+/** About what the metadata record costs to store (its JSON form), for `bytesWritten`. */
+export function metaBytes(meta: LeafMeta): number {
+  return JSON.stringify(meta).length;
 }
 
 /**
@@ -168,6 +201,7 @@ export function isValidBlockSize(blockSizeBytes: number): boolean {
 
 /** Validation shared by both stores, so the twin rejects exactly what IndexedDB would. */
 export function assertBlockRecords(records: readonly LeafBlockRecord[]): void {
+  const blockSizeBytes = records[0]?.data.length;
   for (const record of records) {
     if (!Number.isSafeInteger(record.blockIndex) || record.blockIndex < 0) {
       throw new RangeError(`writeBlocks: invalid block index ${record.blockIndex}`);
@@ -175,5 +209,15 @@ export function assertBlockRecords(records: readonly LeafBlockRecord[]): void {
     if (!(record.data instanceof Uint8Array) || !(record.validSectors instanceof Uint8Array)) {
       throw new TypeError(`writeBlocks: block ${record.blockIndex} needs Uint8Array data and validSectors`);
     }
+    // Every record is a whole block, so the data's length is the leaf's block size: the store
+    // lays the bitmaps into sector pages by it.
+    if (record.data.length !== blockSizeBytes || !isValidBlockSize(record.data.length)) {
+      throw new RangeError(`writeBlocks: block ${record.blockIndex} is ${record.data.length} bytes, not a whole block of the batch (${blockSizeBytes} bytes)`);
+    }
   }
+}
+
+/** Sectors per block of a batch of records (all whole blocks of one size, see assertBlockRecords). */
+export function recordSectorsPerBlock(records: readonly LeafBlockRecord[]): number {
+  return (records[0]?.data.length ?? SECTOR_SIZE_BYTES) / SECTOR_SIZE_BYTES;
 }

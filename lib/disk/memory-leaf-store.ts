@@ -7,12 +7,16 @@
  */
 import {
   assertBlockRecords,
+  emptyLeafStoreCounters,
   LeafStoreError,
+  metaBytes,
   parseLeafMeta,
+  recordSectorsPerBlock,
   type LeafBlockRecord,
   type LeafMeta,
   type LeafStore,
 } from './leaf-store';
+import { PAGE_BYTES, pagesOfBlocks, pagesWithBlocks, SectorMap } from './sector-pages';
 
 export interface MemoryLeafBackingOptions {
   /**
@@ -31,7 +35,8 @@ interface MemoryTransaction {
 export class MemoryLeafBacking {
   meta: LeafMeta | undefined;
   readonly blocks = new Map<number, Uint8Array>();
-  readonly sectorMap = new Map<number, Uint8Array>();
+  /** pageIndex → the page's sector bits, as IdbLeafStore's `sectorPages` store holds them. */
+  readonly sectorPages = new Map<number, Uint8Array>();
   /** Bumped by `crash` and `wipe`: stores opened before are dead from then on. */
   generation = 0;
   /** Started, not yet committed, in start order. */
@@ -86,22 +91,30 @@ export class MemoryLeafBacking {
     this.inFlight.clear();
     this.meta = undefined;
     this.blocks.clear();
-    this.sectorMap.clear();
+    this.sectorPages.clear();
     this.generation += 1;
+  }
+
+  /** Lays block bitmaps into the stored pages directly, outside any transaction (tests and benches set up leaves with it). */
+  setBlockBitmaps(sectorsPerBlock: number, bitmaps: Iterable<readonly [blockIndex: number, bitmap: Uint8Array]>): void {
+    for (const [pageIndex, page] of pagesWithBlocks(sectorsPerBlock, bitmaps, this.sectorPages)) {
+      if (page.some((byte) => byte !== 0)) this.sectorPages.set(pageIndex, page);
+      else this.sectorPages.delete(pageIndex);
+    }
   }
 
   private apply({ records, meta }: MemoryTransaction): void {
     if (meta) this.meta = meta;
-    for (const { blockIndex, data, validSectors } of records) {
-      this.blocks.set(blockIndex, data);
-      this.sectorMap.set(blockIndex, validSectors);
-    }
+    for (const { blockIndex, data } of records) this.blocks.set(blockIndex, data);
+    this.setBlockBitmaps(recordSectorsPerBlock(records), records.map(({ blockIndex, validSectors }) => [blockIndex, validSectors] as const));
   }
 }
 
 export class MemoryLeafStore implements LeafStore {
   /** The backing's generation when opened; undefined while closed. */
   private openedGeneration: number | undefined;
+  /** Counted as IdbLeafStore counts them, so the twin measures the same amplification (no block cache: it is memory). */
+  readonly counters = emptyLeafStoreCounters();
 
   constructor(
     readonly backing: MemoryLeafBacking = new MemoryLeafBacking(),
@@ -118,9 +131,9 @@ export class MemoryLeafStore implements LeafStore {
     return meta === undefined ? undefined : parseLeafMeta(structuredClone(meta), this.name);
   }
 
-  async loadSectorMap(): Promise<Map<number, Uint8Array>> {
+  async loadSectorMap(sectorsPerBlock: number): Promise<SectorMap> {
     this.assertOpen();
-    return new Map([...this.backing.sectorMap].map(([blockIndex, bitmap]) => [blockIndex, bitmap.slice()]));
+    return new SectorMap(sectorsPerBlock, new Map([...this.backing.sectorPages].map(([pageIndex, page]) => [pageIndex, page.slice()])));
   }
 
   readBlocks(blockIndices: readonly number[]): Promise<Map<number, Uint8Array>> {
@@ -147,7 +160,14 @@ export class MemoryLeafStore implements LeafStore {
     }
     // Copied now: the caller may reuse its arrays while the transaction is in flight.
     const copies = records.map(({ blockIndex, data, validSectors }) => ({ blockIndex, data: data.slice(), validSectors: validSectors.slice() }));
-    return this.backing.commit(copies, meta === undefined ? undefined : structuredClone(meta), this.name);
+    const bytes =
+      copies.reduce((sum, { data }) => sum + data.length, 0) +
+      pagesOfBlocks(recordSectorsPerBlock(copies), copies.map(({ blockIndex }) => blockIndex)).size * PAGE_BYTES +
+      (meta ? metaBytes(meta) : 0);
+    return this.backing.commit(copies, meta === undefined ? undefined : structuredClone(meta), this.name).then(() => {
+      this.counters.bytesWritten += bytes;
+      this.counters.commits += 1;
+    });
   }
 
   async destroy(): Promise<void> {

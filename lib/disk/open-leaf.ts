@@ -1,20 +1,20 @@
 /**
- * Opening a leaf for the union device: read its metadata and sector map, check them, and
- * write NOTHING. A workspace whose storage quota is full must still open, so its user can
+ * Opening a leaf for the union device: read its metadata and sector map (a paged bitmap, see
+ * sector-pages.ts; no block is loaded), check them, and write NOTHING. A workspace whose storage quota is full must still open, so its user can
  * download the disk. A leaf never written to gets its metadata in memory only; the write
  * journal saves it with the leaf's first blocks, in the same transaction.
  */
 import { assertLeafBinding } from './leaf-binding';
 import { isValidBlockSize, SECTOR_SIZE_BYTES, type LeafMeta, type LeafStore, type RootIdentity } from './leaf-store';
 import { damagedLeafError } from './sector-merge';
-import { bitmapByteLength } from './sector-bitmap';
+import { SECTORS_PER_PAGE, type SectorMap } from './sector-pages';
 
 export interface OpenedLeaf {
   meta: LeafMeta;
   /** False for a leaf with nothing stored yet: `meta` is to be saved with the first blocks. */
   metaStored: boolean;
-  /** Committed sector map: blockIndex → valid-sector bitmap, checked against the disk. */
-  sectorMap: Map<number, Uint8Array>;
+  /** Committed sector map, checked against the disk. */
+  sectorMap: SectorMap;
 }
 
 /**
@@ -33,9 +33,10 @@ export async function openLeaf(
   await store.open();
   try {
     const stored = await store.readMeta();
-    const sectorMap = await store.loadSectorMap();
     if (stored) assertLeafBinding(stored.root, rootIdentity, store.name);
-    else if (sectorMap.size > 0) throw damagedLeafError(store.name, `it holds ${sectorMap.size} blocks but no metadata`);
+    const meta = stored ?? newLeafMeta(rootIdentity, newLeafBlockSizeBytes, nowMs, parentLayerId);
+    const sectorMap = await store.loadSectorMap(meta.blockSizeBytes / SECTOR_SIZE_BYTES);
+    if (!stored && sectorMap.pageCount > 0) throw damagedLeafError(store.name, `it holds ${sectorMap.size} blocks but no metadata`);
     if (stored && stored.parentLayerId !== parentLayerId) {
       throw damagedLeafError(
         store.name,
@@ -43,7 +44,6 @@ export async function openLeaf(
           `${parentLayerId ? `layer ${parentLayerId}` : 'the bare image'}`,
       );
     }
-    const meta = stored ?? newLeafMeta(rootIdentity, newLeafBlockSizeBytes, nowMs, parentLayerId);
     checkSectorMap(sectorMap, meta.blockSizeBytes / SECTOR_SIZE_BYTES, rootIdentity.sizeBytes / SECTOR_SIZE_BYTES, store.name);
     return { meta, metaStored: stored !== undefined, sectorMap };
   } catch (error) {
@@ -66,14 +66,16 @@ function newLeafMeta(rootIdentity: RootIdentity, blockSizeBytes: number, nowMs: 
   };
 }
 
-function checkSectorMap(sectorMap: Map<number, Uint8Array>, sectorsPerBlock: number, sectorCount: number, storeName: string): void {
-  const blockCount = Math.ceil(sectorCount / sectorsPerBlock);
-  for (const [blockIndex, bitmap] of sectorMap) {
-    if (!Number.isSafeInteger(blockIndex) || blockIndex < 0 || blockIndex >= blockCount) {
-      throw damagedLeafError(storeName, `the sector map names block ${blockIndex}, outside the disk`);
-    }
-    if (bitmap.length !== bitmapByteLength(sectorsPerBlock)) {
-      throw damagedLeafError(storeName, `the sector map entry of block ${blockIndex} has the wrong size`);
-    }
+/**
+ * No mapped sector may lie in a block past the disk's last one (sectors past the end inside the
+ * last block are allowed: a block is written whole). Only the last page can hold such sectors.
+ */
+function checkSectorMap(sectorMap: SectorMap, sectorsPerBlock: number, sectorCount: number, storeName: string): void {
+  const endSector = Math.ceil(sectorCount / sectorsPerBlock) * sectorsPerBlock;
+  const lastPage = sectorMap.pageIndices().at(-1);
+  if (lastPage === undefined || (lastPage + 1) * SECTORS_PER_PAGE <= endSector) return;
+  const from = Math.max(endSector, lastPage * SECTORS_PER_PAGE);
+  if (sectorMap.countInRange(from, (lastPage + 1) * SECTORS_PER_PAGE) > 0) {
+    throw damagedLeafError(storeName, `the sector map names block ${Math.floor(from / sectorsPerBlock)} or later, outside the disk`);
   }
 }

@@ -4,17 +4,18 @@
  * leaf block and a root chunk at a time: the block map classifies a whole disk into a few
  * thousand cells several times a second, and a 128 MiB disk has 262144 sectors.
  *
- * The range is cut into segments that lie inside one leaf block and one root chunk. In a
- * segment the root's layer is one `layerOf` call, a block without pending writes costs one
- * bitmap count (bytes, not sectors), and only blocks with pending writes, which are few and
- * short-lived, are walked sector by sector. With frozen layers under the leaf, the sectors the
- * leaf does not hold are looked up in the chain's flattened index, one array read each.
+ * The range is cut into segments that lie inside one root chunk. In a segment the root's layer
+ * is one `layerOf` call, the leaf's committed sectors one count over the paged bitmap (bytes,
+ * not sectors, and independent of the leaf's block size), and only segments with pending
+ * writes, which are few and short-lived, are walked sector by sector. With frozen layers under
+ * the leaf, the sectors the leaf does not hold are looked up in the chain's flattened index,
+ * one array read each.
  */
 import { SECTOR_SIZE_BYTES } from './leaf-store';
 import type { LayerChain } from './layer-chain';
 import type { PendingOverlay } from './pending-overlay';
 import type { RootSource } from './root-source';
-import { countSectorsInRange, hasSector } from './sector-bitmap';
+import type { SectorMap } from './sector-pages';
 
 export interface SectorLayerCounts {
   /** Written and visible to reads, not committed to the leaf store yet. */
@@ -38,8 +39,8 @@ export function emptySectorLayerCounts(): SectorLayerCounts {
 /** The leaf's side of the device: its committed sector map and the pending overlays over it. */
 export interface LeafLayers {
   readonly sectorsPerBlock: number;
-  /** blockIndex → valid-sector bitmap of committed sectors. */
-  readonly committed: ReadonlyMap<number, Uint8Array>;
+  /** Committed sectors (asked per sector and per range: no per-block bitmap is made). */
+  readonly committed: Pick<SectorMap, 'hasSector' | 'countInRange'>;
   /** Overlays of writes not committed yet (queued, in flight); order does not matter here. */
   readonly pending: ReadonlyArray<PendingOverlay | undefined>;
   /** Frozen layers under the leaf; none when absent. */
@@ -54,64 +55,57 @@ export function countSectorLayers(
   root: Pick<RootSource, 'layerOf' | 'chunkSizeBytes'>,
 ): SectorLayerCounts {
   const counts = emptySectorLayerCounts();
-  const { sectorsPerBlock } = leaf;
-  // This block's pending bitmaps, reused from block to block (no allocation per block).
-  const pendingBitmaps: Uint8Array[] = [];
+  const overlays = leaf.pending.filter((overlay): overlay is PendingOverlay => overlay !== undefined && !overlay.isEmpty);
+  const chain = leaf.chain && leaf.chain.layers.length > 0 ? leaf.chain : undefined;
   let sector = firstSector;
   while (sector < endSector) {
-    const blockIndex = Math.floor(sector / sectorsPerBlock);
-    const blockFirstSector = blockIndex * sectorsPerBlock;
-    const blockEnd = Math.min(endSector, blockFirstSector + sectorsPerBlock);
-    const committed = leaf.committed.get(blockIndex);
-    pendingBitmaps.length = 0;
-    for (const overlay of leaf.pending) {
-      const bitmap = overlay?.blocks.get(blockIndex)?.validSectors;
-      if (bitmap) pendingBitmaps.push(bitmap);
-    }
-
-    while (sector < blockEnd) {
-      // A segment: the rest of this block, cut at the next root chunk boundary.
-      const segmentEnd = Math.min(blockEnd, nextChunkFirstSector(sector, root.chunkSizeBytes));
-      const from = sector - blockFirstSector;
-      const to = segmentEnd - blockFirstSector;
-      let pending = 0;
-      let leafSectors = 0;
-      if (pendingBitmaps.length > 0) {
-        for (let s = from; s < to; s += 1) {
-          if (anyHasSector(pendingBitmaps, s)) pending += 1;
-          else if (committed && hasSector(committed, s)) leafSectors += 1;
-        }
-      } else if (committed) {
-        leafSectors = countSectorsInRange(committed, from, to);
-      }
-      counts.pendingSectors += pending;
-      counts.leafSectors += leafSectors;
-      let frozen = 0;
-      if (leaf.chain && leaf.chain.layers.length > 0) {
-        for (let s = from; s < to; s += 1) {
-          if (pendingBitmaps.length > 0 && anyHasSector(pendingBitmaps, s)) continue;
-          if (committed && hasSector(committed, s)) continue;
-          const layerNumber = leaf.chain.layerAt(blockFirstSector + s);
+    // A segment: up to the next root chunk boundary (the root's layer is one look per chunk).
+    const segmentEnd = Math.min(endSector, nextChunkFirstSector(sector, root.chunkSizeBytes));
+    const anyPending = overlays.length > 0 && overlaysTouch(overlays, sector, segmentEnd, leaf.sectorsPerBlock);
+    let pending = 0;
+    let leafSectors = 0;
+    let frozen = 0;
+    if (!anyPending && !chain) {
+      leafSectors = leaf.committed.countInRange(sector, segmentEnd);
+    } else {
+      for (let s = sector; s < segmentEnd; s += 1) {
+        if (anyPending && anyOverlayHas(overlays, s)) {
+          pending += 1;
+        } else if (leaf.committed.hasSector(s)) {
+          leafSectors += 1;
+        } else if (chain) {
+          const layerNumber = chain.layerAt(s);
           if (layerNumber === 0) continue;
           counts.frozenSectors[layerNumber - 1] = (counts.frozenSectors[layerNumber - 1] ?? 0) + 1;
           frozen += 1;
         }
       }
-      const rootSectors = to - from - pending - leafSectors - frozen;
-      if (rootSectors > 0) {
-        const layer = root.layerOf(sector * SECTOR_SIZE_BYTES);
-        if (layer === 'zero') counts.zeroSectors += rootSectors;
-        else if (layer === 'cached') counts.rootCachedSectors += rootSectors;
-        else counts.rootSectors += rootSectors;
-      }
-      sector = segmentEnd;
     }
+    counts.pendingSectors += pending;
+    counts.leafSectors += leafSectors;
+    const rootSectors = segmentEnd - sector - pending - leafSectors - frozen;
+    if (rootSectors > 0) {
+      const layer = root.layerOf(sector * SECTOR_SIZE_BYTES);
+      if (layer === 'zero') counts.zeroSectors += rootSectors;
+      else if (layer === 'cached') counts.rootCachedSectors += rootSectors;
+      else counts.rootSectors += rootSectors;
+    }
+    sector = segmentEnd;
   }
   return counts;
 }
 
-function anyHasSector(bitmaps: readonly Uint8Array[], sectorInBlock: number): boolean {
-  for (const bitmap of bitmaps) if (hasSector(bitmap, sectorInBlock)) return true;
+/** Whether any overlay holds a block overlapping sectors [firstSector, endSector). */
+function overlaysTouch(overlays: readonly PendingOverlay[], firstSector: number, endSector: number, sectorsPerBlock: number): boolean {
+  const lastBlock = Math.floor((endSector - 1) / sectorsPerBlock);
+  for (let blockIndex = Math.floor(firstSector / sectorsPerBlock); blockIndex <= lastBlock; blockIndex += 1) {
+    for (const overlay of overlays) if (overlay.blocks.has(blockIndex)) return true;
+  }
+  return false;
+}
+
+function anyOverlayHas(overlays: readonly PendingOverlay[], sector: number): boolean {
+  for (const overlay of overlays) if (overlay.has(sector)) return true;
   return false;
 }
 

@@ -9,14 +9,15 @@ import { LeafStoreError, SECTOR_SIZE_BYTES } from './leaf-store';
 import type { LayerChain } from './layer-chain';
 import type { PendingBlock, PendingOverlay } from './pending-overlay';
 import { hasSector } from './sector-bitmap';
+import type { SectorMap } from './sector-pages';
 
 /** The leaf's side of the device at one moment. */
 export interface LeafSectorSources {
   readonly sectorsPerBlock: number;
   /** Overlays of writes not committed yet, NEWEST FIRST (a later write hides an earlier one). */
   readonly pending: readonly PendingOverlay[];
-  /** Committed sector map: blockIndex → valid-sector bitmap. */
-  readonly committed: ReadonlyMap<number, Uint8Array>;
+  /** Committed sector map (asked per sector: no allocation on the read path). */
+  readonly committed: SectorMap;
   /** The frozen layers under the leaf. */
   readonly chain: LayerChain;
 }
@@ -29,9 +30,7 @@ export type SectorSource = PendingOverlay | 'leaf' | 'root' | number;
 
 export function sourceOfSector(sources: LeafSectorSources, sector: number): SectorSource {
   for (const overlay of sources.pending) if (overlay.has(sector)) return overlay;
-  const blockIndex = Math.floor(sector / sources.sectorsPerBlock);
-  const bitmap = sources.committed.get(blockIndex);
-  if (bitmap !== undefined && hasSector(bitmap, sector - blockIndex * sources.sectorsPerBlock)) return 'leaf';
+  if (sources.committed.hasSector(sector)) return 'leaf';
   const layerNumber = sources.chain.layerAt(sector);
   return layerNumber === 0 ? 'root' : layerNumber;
 }

@@ -39,8 +39,13 @@ import {
 } from './sector-merge';
 import { WriteJournal } from './write-journal';
 
-/** 32 KiB = 64 sectors: small enough that a 4 KiB guest write stores little, big enough to keep the map small. */
-export const DEFAULT_BLOCK_SIZE_BYTES = 32 * 1024;
+/**
+ * 4 KiB = 8 sectors, a guest file system's block: a 4 KiB random write with a flush after it
+ * stores its 4 KiB and one 512-byte sector-map page (1.125x; 32 KiB blocks stored 8x). The
+ * map is a paged bitmap (sector-pages.ts), so small blocks no longer make it big. Leaves made
+ * with 32 KiB blocks keep them (the block size is fixed for a leaf's life).
+ */
+export const DEFAULT_BLOCK_SIZE_BYTES = 4 * 1024;
 /** v86 reads and writes in 256-byte units. */
 export const IO_ALIGNMENT_BYTES = 256;
 
@@ -56,7 +61,7 @@ export interface UnionDeviceOptions {
    * as its parent, and the leaf must have been made on the top one. The device closes them.
    */
   chain?: readonly FrozenLayer[];
-  /** Block size for a NEW leaf; an existing leaf keeps its own. Default 32 KiB; a chain's layers fix it. */
+  /** Block size for a NEW leaf; an existing leaf keeps its own. Default 4 KiB; a chain's layers fix it. */
   blockSizeBytes?: number;
   /** Clock for a new leaf's creation time. Default `Date.now`. */
   now?: () => number;
@@ -151,7 +156,7 @@ export class UnionDevice {
     }
     const nowMs = (options.now ?? Date.now)();
     const layers = options.chain ?? [];
-    const blockSizeBytes = layers[0]?.blockSizeBytes ?? options.blockSizeBytes ?? DEFAULT_BLOCK_SIZE_BYTES;
+    const blockSizeBytes = chainBlockSizeBytes(layers) ?? options.blockSizeBytes ?? DEFAULT_BLOCK_SIZE_BYTES;
     let chain: LayerChain | undefined;
     try {
       chain = LayerChain.flatten(layers, rootIdentity, blockSizeBytes);
@@ -175,8 +180,9 @@ export class UnionDevice {
     this.blockSizeBytes = leaf.meta.blockSizeBytes;
     this.sectorsPerBlock = this.blockSizeBytes / SECTOR_SIZE_BYTES;
     this.sectorCount = this.sizeBytes / SECTOR_SIZE_BYTES;
-    if (chain.layers.length > 0 && chain.layers[0]?.blockSizeBytes !== this.blockSizeBytes) {
-      throw new RangeError(`The leaf has ${this.blockSizeBytes}-byte blocks but its layers have ${chain.layers[0]?.blockSizeBytes}-byte blocks.`);
+    const layersBlockSizeBytes = chainBlockSizeBytes(chain.layers);
+    if (layersBlockSizeBytes !== undefined && layersBlockSizeBytes !== this.blockSizeBytes) {
+      throw new RangeError(`The leaf has ${this.blockSizeBytes}-byte blocks but its layers have ${layersBlockSizeBytes}-byte blocks.`);
     }
     this.chain = chain;
     this.leafStore = options.store;
@@ -231,7 +237,7 @@ export class UnionDevice {
     if (this.closed) return Promise.reject(new LeafStoreError('unavailable', `The disk of workspace ${this.store.name} is closed.`));
     return this.enqueueOrdered(async () => {
       await this.flush();
-      const frozen = checkpointLayer(this.currentLeafId, this.leafStore, this.leafMeta, new Map(this.journal.committed));
+      const frozen = checkpointLayer(this.currentLeafId, this.leafStore, this.leafMeta, this.journal.committed.clone());
       const chain = this.chain.withLayerOnTop(frozen, this.rootIdentity, this.blockSizeBytes);
       await persist(frozen);
       // Recorded first, created second: a leaf database appears only once the workspace list
@@ -587,6 +593,15 @@ export class UnionDevice {
     const layers: IoLayers = { leafSectors: leaf, pendingSectors: pending, rootSectors: root };
     for (const listener of this.ioListeners) listener(kind, offsetBytes, lengthBytes, layers);
   }
+}
+
+/**
+ * The block size a chain fixes: its first layer that maps anything. An empty layer (a
+ * checkpoint of a leaf never written) stores no block, so its block size is only the default
+ * it was opened with, which changed from 32 KiB to 4 KiB; it must not refuse the layers above.
+ */
+function chainBlockSizeBytes(layers: readonly FrozenLayer[]): number | undefined {
+  return layers.find((layer) => layer.sectorMap.size > 0)?.blockSizeBytes;
 }
 
 /** The requested bytes out of the plan's whole sectors (a copy only when they differ). */

@@ -4,7 +4,7 @@
  *
  *   queued    writes waiting for the next transaction (newest);
  *   inflight  the batch whose transaction is running;
- *   committed the sector map of what the store holds.
+ *   committed the sector map of what the store holds (a paged bitmap, sector-pages.ts).
  *
  * Group commit: while a transaction runs, new writes pile up in `queued`; when it commits,
  * all of them go in the next one. Each write's promise resolves when its transaction has
@@ -29,7 +29,8 @@ import type { LeafBlockRecord, LeafMeta, LeafStore } from './leaf-store';
 import { LeafStoreError, SECTOR_SIZE_BYTES } from './leaf-store';
 import { PendingOverlay } from './pending-overlay';
 import { overlayPendingSectors, requireBlockData } from './sector-merge';
-import { countSectors, coversBitmap, unionBitmaps } from './sector-bitmap';
+import { coversBitmap, unionBitmaps } from './sector-bitmap';
+import type { SectorMap } from './sector-pages';
 
 /** 16 MiB of pending blocks: a few seconds of a guest writing flat out, small for any tab. */
 export const DEFAULT_MAX_PENDING_BYTES = 16 * 1024 * 1024;
@@ -40,8 +41,8 @@ export const DEFAULT_COMMIT_RETRY_DELAY_MS = 100;
 export interface WriteJournalOptions {
   store: LeafStore;
   sectorsPerBlock: number;
-  /** What the store holds now: blockIndex → valid-sector bitmap. The journal owns it from here. */
-  committed: Map<number, Uint8Array>;
+  /** What the store holds now. The journal owns it from here. */
+  committed: SectorMap;
   /** The metadata of a leaf that has nothing stored yet: saved with the first blocks. */
   unsavedMeta: LeafMeta | undefined;
   maxPendingBytes?: number;
@@ -64,7 +65,7 @@ interface RoomWaiter {
 }
 
 export class WriteJournal {
-  readonly committed: Map<number, Uint8Array>;
+  readonly committed: SectorMap;
   private readonly store: LeafStore;
   private readonly sectorsPerBlock: number;
   private readonly maxPendingBytes: number;
@@ -80,7 +81,6 @@ export class WriteJournal {
   private commitScheduled = false;
   private roomWaiters: RoomWaiter[] = [];
   private failureError: Error | undefined;
-  private committedSectors = 0;
   private retries = 0;
 
   constructor(options: WriteJournalOptions) {
@@ -93,7 +93,6 @@ export class WriteJournal {
     this.commitRetryDelayMs = options.commitRetryDelayMs ?? DEFAULT_COMMIT_RETRY_DELAY_MS;
     this.onFailure = options.onFailure;
     this.queued = new PendingOverlay(this.sectorsPerBlock);
-    for (const bitmap of this.committed.values()) this.committedSectors += countSectors(bitmap);
     if (!(this.maxPendingBytes > 0)) throw new RangeError(`maxPendingBytes must be positive, got ${this.maxPendingBytes}`);
   }
 
@@ -112,7 +111,7 @@ export class WriteJournal {
   }
 
   get committedSectorCount(): number {
-    return this.committedSectors;
+    return this.committed.sectorCount;
   }
 
   /** Commits repeated after a transient abort. */
@@ -195,11 +194,7 @@ export class WriteJournal {
       this.failWith(error instanceof Error ? error : new Error(String(error)), waiters);
       return;
     }
-    for (const { blockIndex, validSectors } of records) {
-      const before = this.committed.get(blockIndex);
-      this.committedSectors += countSectors(validSectors) - (before ? countSectors(before) : 0);
-      this.committed.set(blockIndex, validSectors);
-    }
+    for (const { blockIndex, validSectors } of records) this.committed.setBlock(blockIndex, validSectors);
     this.unsavedMeta = undefined;
     this.inflight = undefined;
     for (const waiter of waiters) waiter.resolve();

@@ -26,8 +26,10 @@
  * a 100k-block chain, and the read path of a 5-layer chain against a plain leaf, in Node and
  * as boot time in the browser.
  *
- * BENCH_ONLY=default, debian-lab, layers, latency ((c) and (e) cold) or writes ((a) and (c) cold,
- * then both write tests) runs one part; unset, all but `writes` (which `default` covers).
+ * Leaf (issue #12, leaf-bench.ts): opening a 100k-block leaf (time, heap), write amplification.
+ *
+ * BENCH_ONLY=default, debian-lab, layers, leaf, latency ((c) and (e) cold) or writes ((a) and (c)
+ * cold, then both write tests) runs one part; unset, all but `writes` (which `default` covers).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,6 +50,7 @@ import { randomWriteTest, RANDOM_WRITE_COUNT, type RandomWriteResult } from './r
 import { layersBrowserScenario, type LayersBrowserResults } from './layers-browser-bench';
 import { nodeLayerBench, type LayerFigure } from './layers-node-bench';
 import { layersTable } from './layers-table';
+import { leafBenchReport } from './leaf-bench';
 
 interface BootResult {
   label: string;
@@ -68,7 +71,7 @@ interface WriteResult {
 
 const WRITE_MIB = 32;
 const BENCH_ONLY = process.env.BENCH_ONLY;
-const BENCH_PARTS = ['default', 'debian-lab', 'layers', 'latency', 'writes'] as const;
+const BENCH_PARTS = ['default', 'debian-lab', 'layers', 'leaf', 'latency', 'writes'] as const;
 if (BENCH_ONLY !== undefined && !(BENCH_PARTS as readonly string[]).includes(BENCH_ONLY)) {
   throw new Error(`BENCH_ONLY=${BENCH_ONLY} names no part of the bench; the parts are ${BENCH_PARTS.join(', ')} (unset: all)`);
 }
@@ -216,6 +219,7 @@ async function main(): Promise<void> {
   const layerFigures: LayerFigure[] = [];
   let layersBrowser: LayersBrowserResults | undefined;
   let proxy: LatencyProxy | undefined;
+  const leafReport: string[] = [];
   const debianManifest = await fetch(`${server.url}/api/images`)
     .then((response) => response.json() as Promise<Array<{ id: string; sizeBytes: number }>>)
     .then((images) => images.find((image) => image.id === DEBIAN_LAB_ID));
@@ -296,6 +300,7 @@ async function main(): Promise<void> {
       layersBrowser = browserScenario.results;
       layerScenarios.push(browserScenario.run);
     }
+    if (runsPart('leaf')) leafReport.push('', await leafBenchReport(ROUNDS), '');
     const scenarios = [
       ...(runsPart('default') ? defaultScenarios : []),
       ...latencyScenarios,
@@ -318,7 +323,7 @@ async function main(): Promise<void> {
   if (layersBrowser) layerFigures.push(...layersBrowser.figures());
   const layersReport = layerFigures.length > 0 ? ['', layersTable(layerFigures, ROUNDS), ''] : [];
   if (boots.length === 0) {
-    const report = [`Leaflab bench, ${new Date().toISOString()}, median of ${ROUNDS} round(s) [range]`, ...debianReport, ...layersReport].join('\n');
+    const report = [`Leaflab bench, ${new Date().toISOString()}, median of ${ROUNDS} round(s) [range]`, ...debianReport, ...layersReport, ...leafReport].join('\n');
     console.log(`\n${report}`);
     mkdirSync('bench-results', { recursive: true });
     writeFileSync(path.join('bench-results', 'latest.md'), report);
@@ -342,6 +347,7 @@ async function main(): Promise<void> {
     ...targetLines(issueTargets(boots, writes, randomWrites)),
     ...debianReport,
     ...layersReport,
+    ...leafReport,
     '',
   ].join('\n');
   console.log(`\n${report}`);

@@ -88,11 +88,13 @@ async function deviceWithLeafOf(mappedBlocks: number): Promise<UnionDevice> {
   backing.meta = meta;
   const sharedData = new Uint8Array(BLOCK_BYTES);
   const diskBlocks = BIG_DISK_BYTES / BLOCK_BYTES;
+  const bitmaps: Array<[number, Uint8Array]> = [];
   for (let i = 0; i < mappedBlocks; i += 1) {
     const blockIndex = Math.floor((i * diskBlocks) / mappedBlocks);
     backing.blocks.set(blockIndex, sharedData);
-    backing.sectorMap.set(blockIndex, fullBitmap());
+    bitmaps.push([blockIndex, fullBitmap()]);
   }
+  backing.setBlockBitmaps(BLOCK_BYTES / SECTOR_SIZE_BYTES, bitmaps);
   return UnionDevice.open({ root: new LazyRootSource(BIG_DISK_BYTES), rootIdentity: root, store: new MemoryLeafStore(backing, 'bench-live'), leafId: 'bench-live' });
 }
 

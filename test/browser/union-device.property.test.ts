@@ -2,7 +2,7 @@
  * The union device's model test on Chromium's real IndexedDB (Vitest browser mode, Debian's
  * Chromium): the same random operations and pinned examples as in Node (crashes, injected
  * commit failures and aborts, an asynchronous quota abort, a slow root, the pending-memory
- * bound, production 32 KiB blocks). Real IndexedDB has its own transaction scheduling,
+ * bound, production 4 KiB blocks). Real IndexedDB has its own transaction scheduling,
  * durability and structured-clone behaviour; a crash closes the connection and lets the
  * browser finish or drop the transaction in flight on its own.
  */

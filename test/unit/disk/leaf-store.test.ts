@@ -14,6 +14,7 @@ const META: LeafMeta = {
   createdAt: 1,
 };
 const block = (fill: number) => new Uint8Array(1024).fill(fill);
+const SECTORS_PER_BLOCK = 2;
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -38,7 +39,7 @@ describe.each<[string, () => LeafHandle]>([
     const again = leaf.openStore();
     await again.open();
     expect(await again.readMeta()).toEqual(META);
-    expect(await again.loadSectorMap()).toEqual(
+    expect(new Map(await again.loadSectorMap(SECTORS_PER_BLOCK))).toEqual(
       new Map([
         [3, Uint8Array.of(0b01)],
         [9, Uint8Array.of(0b10)],
@@ -83,7 +84,7 @@ describe.each<[string, () => LeafHandle]>([
       /invalid block index/,
     );
     expect(await store.readMeta()).toBeUndefined();
-    expect((await store.loadSectorMap()).size).toBe(0);
+    expect((await store.loadSectorMap(SECTORS_PER_BLOCK)).size).toBe(0);
     // Later writes leave the metadata as the first one saved it.
     await store.writeBlocks([{ blockIndex: 0, data: block(1), validSectors: Uint8Array.of(1) }], META);
     await store.writeBlocks([{ blockIndex: 1, data: block(2), validSectors: Uint8Array.of(1) }]);
@@ -115,7 +116,7 @@ describe.each<[string, () => LeafHandle]>([
     const fresh = leaf.openStore();
     await fresh.open();
     expect(await fresh.readMeta()).toBeUndefined();
-    expect((await fresh.loadSectorMap()).size).toBe(0);
+    expect((await fresh.loadSectorMap(SECTORS_PER_BLOCK)).size).toBe(0);
     fresh.close();
   });
 
@@ -163,13 +164,13 @@ describe('MemoryLeafBacking models a killed tab', () => {
     const reopened = new MemoryLeafStore(backing);
     await reopened.open();
     expect(await reopened.readMeta()).toEqual(META);
-    expect([...(await reopened.loadSectorMap()).keys()]).toEqual([0, 1]);
+    expect([...(await reopened.loadSectorMap(SECTORS_PER_BLOCK)).keys()]).toEqual([0, 1]);
     expect((await reopened.readBlocks([1])).get(1)).toEqual(block(1)); // the second transaction left no trace
     // The dead tab's store refuses everything, and its transactions never land later.
     await expect(store.readBlocks([0])).rejects.toMatchObject({ kind: 'unavailable' });
     commitAll();
     for (const write of writes) await expect(write).rejects.toMatchObject({ kind: 'unavailable' });
-    expect([...(await reopened.loadSectorMap()).keys()]).toEqual([0, 1]);
+    expect([...(await reopened.loadSectorMap(SECTORS_PER_BLOCK)).keys()]).toEqual([0, 1]);
   });
 
   it('commits transactions in the order they started, each only when its latency is over', async () => {
@@ -221,11 +222,9 @@ describe('IdbLeafStore failures', () => {
   it('maps a quota error to kind "quota" and keeps the whole transaction invisible', async () => {
     const { store } = await openStore();
     const realPut = FDBObjectStore.prototype.put;
-    let calls = 0;
     vi.spyOn(FDBObjectStore.prototype, 'put').mockImplementation(function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
-      calls += 1;
-      // The third put (block 5's data) hits the quota; blocks 0's new data and map went before it.
-      if (calls === 3) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+      // Block 5's data hits the quota; block 0's new data went before it.
+      if (this.name === 'blocks' && args[1] === 5) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
       return realPut.apply(this, args);
     });
     const attempt = store.writeBlocks([
@@ -237,7 +236,7 @@ describe('IdbLeafStore failures', () => {
     expect(error.kind).toBe('quota');
     expect(error.message).toMatch(/quota/i);
     vi.restoreAllMocks();
-    expect(await store.loadSectorMap()).toEqual(new Map([[0, Uint8Array.of(1)]]));
+    expect(new Map(await store.loadSectorMap(SECTORS_PER_BLOCK))).toEqual(new Map([[0, Uint8Array.of(1)]]));
     expect((await store.readBlocks([0, 5])).get(0)).toEqual(block(1));
     expect((await store.readBlocks([5])).size).toBe(0);
     store.close();
@@ -246,11 +245,10 @@ describe('IdbLeafStore failures', () => {
   it('maps a transaction aborted after its requests to kind "aborted", nothing visible', async () => {
     const { store } = await openStore();
     const realPut = FDBObjectStore.prototype.put;
-    let calls = 0;
     vi.spyOn(FDBObjectStore.prototype, 'put').mockImplementation(function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
       const request = realPut.apply(this, args);
-      calls += 1;
-      if (calls === 4) this.transaction.abort(); // e.g. the browser aborting on a crash/shutdown
+      // The last put (the sector page, after both blocks): e.g. the browser aborting on a crash/shutdown.
+      if (this.name === 'sectorPages') this.transaction.abort();
       return request;
     });
     const error = (await store
@@ -262,7 +260,7 @@ describe('IdbLeafStore failures', () => {
     expect(error).toBeInstanceOf(LeafStoreError);
     expect(error.kind).toBe('aborted');
     vi.restoreAllMocks();
-    expect([...(await store.loadSectorMap()).keys()]).toEqual([0]);
+    expect([...(await store.loadSectorMap(SECTORS_PER_BLOCK)).keys()]).toEqual([0]);
     store.close();
   });
 
@@ -295,7 +293,7 @@ describe('IdbLeafStore failures', () => {
     expect(error).toBeInstanceOf(LeafStoreError);
     expect(error.kind).toBe('quota');
     expect(await store.readMeta()).toBeUndefined();
-    expect(await store.loadSectorMap()).toEqual(new Map([[0, Uint8Array.of(1)]]));
+    expect(new Map(await store.loadSectorMap(SECTORS_PER_BLOCK))).toEqual(new Map([[0, Uint8Array.of(1)]]));
     store.close();
   });
 
@@ -318,7 +316,7 @@ describe('IdbLeafStore failures', () => {
     const error = (await store.open().catch((e: unknown) => e)) as LeafStoreError;
     expect(error).toBeInstanceOf(LeafStoreError);
     expect(error.kind).toBe('newer-format');
-    expect(error.message).toMatch(/made by a newer Leaflab \(database version 7; this one reads database version 1\)/);
+    expect(error.message).toMatch(/made by a newer Leaflab \(database version 7; this one reads database version 2\)/);
     expect(error.message).not.toMatch(/corrupt|damaged|reset/i);
   });
 

@@ -270,7 +270,7 @@ describe('opening a leaf', () => {
 
   it('calls a leaf with blocks but no metadata damaged', async () => {
     const leaf = memoryLeaf();
-    leaf.backing.sectorMap.set(0, Uint8Array.of(1));
+    leaf.backing.setBlockBitmaps(4, [[0, Uint8Array.of(1)]]);
     leaf.backing.blocks.set(0, new Uint8Array(2048));
     await expect(openDevice(leaf)).rejects.toMatchObject({ kind: 'corrupt', message: expect.stringMatching(/1 blocks but no metadata/) });
   });

@@ -4,7 +4,8 @@
  * as a browser's asynchronous quota abort does), and see every writeBlocks call. Runs in
  * Node and in the browser (it imports no IndexedDB shim).
  */
-import type { LeafBlockRecord, LeafMeta, LeafStore } from '@/lib/disk/leaf-store';
+import type { LeafBlockRecord, LeafMeta, LeafStore, LeafStoreCounters } from '@/lib/disk/leaf-store';
+import type { SectorMap } from '@/lib/disk/sector-pages';
 
 interface CommitFault {
   error: Error;
@@ -65,8 +66,11 @@ export class ControlledStore implements LeafStore {
   readMeta(): Promise<LeafMeta | undefined> {
     return this.inner.readMeta();
   }
-  loadSectorMap(): Promise<Map<number, Uint8Array>> {
-    return this.inner.loadSectorMap();
+  loadSectorMap(sectorsPerBlock: number): Promise<SectorMap> {
+    return this.inner.loadSectorMap(sectorsPerBlock);
+  }
+  get counters(): LeafStoreCounters {
+    return this.inner.counters;
   }
   readBlocks(blockIndices: readonly number[]): Promise<Map<number, Uint8Array>> {
     return this.inner.readBlocks(blockIndices);

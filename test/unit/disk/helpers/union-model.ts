@@ -60,7 +60,7 @@ export function idbLeafHandle(makeStore: () => IdbLeafStore): LeafHandle {
 }
 
 export const BLOCK_BYTES = DEFAULT_BLOCK_SIZE_BYTES;
-/** 64 whole production blocks and a partial 65th. */
+/** 512 whole production blocks (64 of 32 KiB, as older leaves have) and a partial last one. */
 export const DISK_BYTES = 2 * 1024 * 1024 + 5 * 512;
 const BLOCK_COUNT = Math.ceil(DISK_BYTES / BLOCK_BYTES);
 const SECTORS_PER_BLOCK = BLOCK_BYTES / 512;
@@ -90,6 +90,8 @@ export interface RunParams {
   /** Seeds the pauses of the root and the store and the crash's coin flips. */
   seed: number;
   maxPendingBytes: number;
+  /** The leaf's block size: the default (4 KiB), or 32 KiB as leaves made before it keep. Default: the default. */
+  blockSizeBytes?: number;
 }
 
 // ── operations ───────────────────────────────────────────────────────────────
@@ -138,6 +140,7 @@ export const opArb: fc.Arbitrary<Op> = fc.oneof(
 export const runParamsArb: fc.Arbitrary<RunParams> = fc.record({
   seed: fc.integer({ min: 1 }),
   maxPendingBytes: fc.constantFrom(BLOCK_BYTES, 3 * BLOCK_BYTES, 4 * 1024 * 1024),
+  blockSizeBytes: fc.constantFrom(BLOCK_BYTES, 32 * 1024),
 });
 
 // ── the runner ───────────────────────────────────────────────────────────────
@@ -342,10 +345,11 @@ export async function runModel(leaf: LeafHandle, ops: readonly Op[], params: Run
       rootIdentity: ROOT_IDENTITY,
       store,
       maxPendingBytes: params.maxPendingBytes,
+      blockSizeBytes: params.blockSizeBytes,
       commitRetries: COMMIT_RETRIES,
       commitRetryDelayMs: 0,
     });
-    expect(device.blockSizeBytes).toBe(BLOCK_BYTES);
+    expect(device.blockSizeBytes).toBe(params.blockSizeBytes ?? BLOCK_BYTES);
     return { device, store, writes: [], inFlight: [], crashed: false, largestWriteBytes: 0 };
   };
 
@@ -375,9 +379,10 @@ export async function runModel(leaf: LeafHandle, ops: readonly Op[], params: Run
     expected.set(data, write.offsetBytes);
     const issued: IssuedWrite = { offsetBytes: write.offsetBytes, bytes: data.slice(), state: 'pending' };
     current.writes.push(issued);
-    const firstBlock = Math.floor(write.offsetBytes / BLOCK_BYTES);
-    const lastBlock = Math.floor((write.offsetBytes + write.lengthBytes - 1) / BLOCK_BYTES);
-    current.largestWriteBytes = Math.max(current.largestWriteBytes, (lastBlock - firstBlock + 1) * BLOCK_BYTES);
+    const blockBytes = device.blockSizeBytes;
+    const firstBlock = Math.floor(write.offsetBytes / blockBytes);
+    const lastBlock = Math.floor((write.offsetBytes + write.lengthBytes - 1) / blockBytes);
+    current.largestWriteBytes = Math.max(current.largestWriteBytes, (lastBlock - firstBlock + 1) * blockBytes);
     if (write.offsetBytes % 512 !== 0 || write.lengthBytes % 512 !== 0) modelCoverage.unalignedWrites += 1;
     const failedBefore = device.failure;
     const done = device.write(write.offsetBytes, data).then(
