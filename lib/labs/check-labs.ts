@@ -16,7 +16,7 @@ import { listImageRecipes } from '../server/image-recipes';
 import type { LabProblem } from './lab-format';
 import { listLabFolders, readLabTexts } from './lab-folder';
 import { keyLine } from './text-lines';
-import { parseLab } from './parse-lab';
+import { parseLab, unknownNextProblem } from './parse-lab';
 
 export interface LabCheckOptions {
   labsDirectory: string;
@@ -90,8 +90,8 @@ export async function checkLabs(options: LabCheckOptions): Promise<LabCheckRepor
       else
         report.problems.push({ file: labJsonFile, line, problem: `unknown image "${labJson.image}": not in the catalog and no image/${labJson.image}/image.json recipe (images: ${[...new Set([...built, ...recipes])].sort().join(', ')})` });
     }
-    if (typeof labJson?.next === 'string' && !allIds.includes(labJson.next))
-      report.problems.push({ file: labJsonFile, line: keyLine(texts.labJson ?? '', 'next'), problem: `"next" names no lab: there is no ${shownLabsDirectory}/${labJson.next}/` });
+    const nextProblem = unknownNextProblem(texts, labJson?.next, allIds, shownLabsDirectory);
+    if (nextProblem) report.problems.push(nextProblem);
     for (const [fileName, filePath] of [...texts.stepPaths].sort(([a], [b]) => a.localeCompare(b))) {
       if (!fileName.endsWith('.sh')) continue;
       const problem = shellSyntaxProblem(filePath, `${texts.folder}/steps/${fileName}`);

@@ -5,6 +5,7 @@
 import { LAB_ID_PATTERN, type LabDefinition, type LabProblem } from './lab-format';
 import { parseLabJson } from './lab-json';
 import { parseSteps } from './lab-steps';
+import { keyLine } from './text-lines';
 
 export interface LabTexts {
   id: string;
@@ -25,4 +26,10 @@ export function parseLab({ id, folder, labJson, stepFiles }: LabTexts): { lab?: 
   problems.push(...parsedJson.problems, ...parsedSteps.problems);
   if (problems.length > 0 || !parsedJson.lab) return { problems };
   return { problems, lab: { id, ...parsedJson.lab, steps: parsedSteps.steps } };
+}
+
+/** A `next` that names no lab among `labIds` (labs are checked one at a time, so the caller knows them all). */
+export function unknownNextProblem(texts: Pick<LabTexts, 'folder' | 'labJson'>, next: unknown, labIds: readonly string[], shownLabsDirectory: string): LabProblem | undefined {
+  if (typeof next !== 'string' || labIds.includes(next)) return undefined;
+  return { file: `${texts.folder}/lab.json`, line: keyLine(texts.labJson ?? '', 'next'), problem: `"next" names no lab: there is no ${shownLabsDirectory}/${next}/` };
 }
