@@ -3,6 +3,7 @@
 # keeps its PID in ~/lab/.spinner.pid for the check.
 home=${LAB_HOME:-/home/student}
 lab=$home/lab
+PATH=$PATH:/usr/sbin:/sbin # runuser (util-linux) is in sbin, which a non-login PATH may lack
 mkdir -p "$lab"
 # The spinner's PID is alive when /proc has it running spinner.sh and it is not a zombie
 # (a stopped child waits there until its parent reaps it).
