@@ -15,13 +15,15 @@
  * OPFS has only the asynchronous `createWritable` on the main thread (a temporary copy per
  * write, then a rename).
  *
- * Layout: `chunks` [imageKey, chunkIndex] → the chunk's bytes; `entries` the same keys → size and
+ * Layout (`imageKey` is the source key of root-chunk-cache.ts: a root image's or, since the
+ * published layers' bodies joined the store, a layer's; the field keeps its first name so that
+ * existing databases need no upgrade): `chunks` [imageKey, chunkIndex] → the chunk's bytes; `entries` the same keys → size and
  * last use (indexed by last use, for LRU eviction across images; kept apart from the bytes so
  * marking a chunk used rewrites a few bytes, not 64 KiB); `settings` the byte total and budget.
  */
 import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction } from 'idb';
 import { cacheHasRoomFor, HEADROOM_NOTICE } from './storage-headroom';
-import { budgetProblem, DEFAULT_ROOT_CACHE_BUDGET_BYTES, QUOTA_NOTICE, type RootChunkCache, type RootChunkStore, type RootChunkStoreUsage } from './root-chunk-cache';
+import { budgetProblem, DEFAULT_ROOT_CACHE_BUDGET_BYTES, QUOTA_NOTICE, sourceCounts, type RootChunkCache, type RootChunkStore, type RootChunkStoreUsage } from './root-chunk-cache';
 
 export const ROOT_CACHE_DATABASE = 'leaflab-root-cache';
 const VERSION = 1;
@@ -88,7 +90,7 @@ export class IdbRootChunkStore implements RootChunkStore {
     return this.dbPromise;
   }
 
-  async forImage(imageKey: string): Promise<RootChunkCache> {
+  async forSource(imageKey: string): Promise<RootChunkCache> {
     let held = this.held.get(imageKey);
     let openNotice: string | undefined;
     if (!held) {
@@ -235,7 +237,7 @@ export class IdbRootChunkStore implements RootChunkStore {
       storedBytes: storedBytes ?? 0,
       budgetBytes: budgetBytes ?? DEFAULT_ROOT_CACHE_BUDGET_BYTES,
       chunkCount: keys.length,
-      imageCount: new Set(keys.map(([imageKey]) => imageKey)).size,
+      ...sourceCounts(keys.map(([sourceKey]) => sourceKey)),
     };
   }
 

@@ -7,6 +7,7 @@ import {
   budgetProblem,
   DEFAULT_ROOT_CACHE_BUDGET_BYTES,
   QUOTA_NOTICE,
+  sourceCounts,
   type RootChunkCache,
   type RootChunkStore,
   type RootChunkStoreUsage,
@@ -35,7 +36,7 @@ export class MemoryRootChunkStore implements RootChunkStore {
     this.quotaBytes = options.quotaBytes ?? Number.POSITIVE_INFINITY;
   }
 
-  async forImage(imageKey: string): Promise<RootChunkCache> {
+  async forSource(imageKey: string): Promise<RootChunkCache> {
     const currentNotice = () => this.writeNotice;
     return {
       holds: (chunkIndex) => this.chunks.has(keyOf(imageKey, chunkIndex)),
@@ -109,8 +110,8 @@ export class MemoryRootChunkStore implements RootChunkStore {
   }
 
   async usage(): Promise<RootChunkStoreUsage> {
-    const images = new Set([...this.chunks.values()].map((entry) => entry.imageKey));
-    return { storedBytes: this.storedBytes, chunkCount: this.chunks.size, budgetBytes: this.budgetBytes, imageCount: images.size };
+    const counts = sourceCounts([...this.chunks.values()].map((entry) => entry.imageKey));
+    return { storedBytes: this.storedBytes, chunkCount: this.chunks.size, budgetBytes: this.budgetBytes, ...counts };
   }
 
   async setBudget(budgetBytes: number): Promise<void> {

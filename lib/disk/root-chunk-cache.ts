@@ -4,8 +4,10 @@
  * boot, a boot with the HTTP cache cleared, and a boot with the server stopped read no root byte
  * over the network.
  *
- * One `RootChunkCache` is one image's view of the store (chunk indexes of that image's chunk
- * table). The store is only a cache: RangeSource checks every chunk that comes out of it against
+ * One `RootChunkCache` is one source's view of the store (chunk indexes of that source's chunk
+ * table). A source is a root image or, since published layers' bodies are read through the same
+ * RangeSource seam, a published layer's body: both kinds share one store, one budget and one LRU
+ * (see rootChunkImageKey and layerChunkKey for their keys). The store is only a cache: RangeSource checks every chunk that comes out of it against
  * the chunk table (browser storage can be damaged), and a failing store is a miss, never an
  * error for the guest. Implementations: root-chunk-cache-idb.ts (the browser's),
  * root-chunk-cache-memory.ts (its twin for tests).
@@ -31,10 +33,13 @@ export interface RootChunkCache {
   readonly notice: string | undefined;
 }
 
-/** The whole store, across images: what the Storage panel shows and changes. */
+/** The whole store, across images and layers: what the Storage panel shows and changes. */
 export interface RootChunkStore {
-  /** One image's chunks. `imageKey` names the image's content and chunk geometry (see rootChunkImageKey). */
-  forImage(imageKey: string): Promise<RootChunkCache>;
+  /**
+   * One source's chunks. `sourceKey` names the source's content and chunk geometry: a root
+   * image's rootChunkImageKey or a published layer's layerChunkKey.
+   */
+  forSource(sourceKey: string): Promise<RootChunkCache>;
   usage(): Promise<RootChunkStoreUsage>;
   /** Sets the byte budget (evicting the least recently used chunks at once if over it). */
   setBudget(budgetBytes: number): Promise<void>;
@@ -46,8 +51,10 @@ export interface RootChunkStoreUsage {
   storedBytes: number;
   chunkCount: number;
   budgetBytes: number;
-  /** Images with chunks in the store. */
+  /** Root images with chunks in the store. */
   imageCount: number;
+  /** Published layers with body chunks in the store. */
+  layerCount: number;
 }
 
 /**
@@ -63,6 +70,32 @@ export const DEFAULT_ROOT_CACHE_BUDGET_BYTES = 512 * 1024 * 1024;
  */
 export function rootChunkImageKey(image: { sha256: string; chunkSizeBytes: number }): string {
   return `${image.sha256}/${image.chunkSizeBytes}`;
+}
+
+const LAYER_KEY_PREFIX = 'layer:';
+
+/**
+ * The store key of a published layer's body: `layer:<id>/<chunk size>`. The id is the sha-256 of
+ * the layer's descriptor, not of its body, so without the prefix a root image whose bytes were
+ * exactly some descriptor's bytes would get the same key as that layer's body, and the two would
+ * take each other's chunks (caught by the chunk-table check on the way out, but refetched and
+ * evicted for nothing). A root key starts with a hex digit and a layer key with `layer:`, so the
+ * two kinds can never name the same chunks, whatever the hashes.
+ */
+export function layerChunkKey(layer: { id: string; chunkSizeBytes: number }): string {
+  return `${LAYER_KEY_PREFIX}${layer.id}/${layer.chunkSizeBytes}`;
+}
+
+/** Whether a store key names a published layer's body (otherwise it names a root image). */
+export function isLayerChunkKey(sourceKey: string): boolean {
+  return sourceKey.startsWith(LAYER_KEY_PREFIX);
+}
+
+/** The Storage panel's counts of what the store keys name. */
+export function sourceCounts(sourceKeys: Iterable<string>): { imageCount: number; layerCount: number } {
+  const distinct = new Set(sourceKeys);
+  const layerCount = [...distinct].filter(isLayerChunkKey).length;
+  return { imageCount: distinct.size - layerCount, layerCount };
 }
 
 /** What the cache says when the browser refuses to store more. */

@@ -9,12 +9,16 @@ import { openCheckpointLayer } from '../disk/checkpoint-layer';
 import type { FrozenLayer } from '../disk/frozen-layer';
 import type { BootSettings, PublishedImage } from '../images/manifest';
 import { publishLayer, type PublishProgress } from '../layers/publish-layer';
+import { LAYER_CHUNK_SIZE_BYTES } from '../layers/layer-format';
 import { openPublishedLayer } from '../layers/published-layer';
 import { withWorkspaceRegistry } from '../workspaces/workspace-registry';
+import { openLayerChunkCache } from './root-cache';
 import { shareLinkPath } from './share-link';
 
-export function openPublishedLayerFromServer(id: string, signal?: AbortSignal): Promise<FrozenLayer> {
-  return openPublishedLayer(id, { baseUrl: location.origin, signal });
+/** Opens a published layer from this page's server, its body read through the persistent chunk cache. */
+export async function openPublishedLayerFromServer(id: string, signal?: AbortSignal): Promise<FrozenLayer> {
+  const bodyChunkCache = await openLayerChunkCache({ id, chunkSizeBytes: LAYER_CHUNK_SIZE_BYTES });
+  return openPublishedLayer(id, { baseUrl: location.origin, signal, bodyChunkCache });
 }
 
 /**

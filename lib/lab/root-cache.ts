@@ -1,9 +1,10 @@
 /**
  * The page's one persistent root chunk cache (lib/disk/root-chunk-cache-idb.ts), shared by the
- * union disk, which reads through it, and the Storage panel, which shows, limits and clears it.
+ * union disk, which reads through it (the root image's chunks and the published layers' bodies),
+ * and the Storage panel, which shows, limits and clears it.
  */
 import type { PublishedImage } from '../images/manifest';
-import { rootChunkImageKey, type RootChunkCache, type RootChunkStore } from '../disk/root-chunk-cache';
+import { layerChunkKey, rootChunkImageKey, type RootChunkCache, type RootChunkStore } from '../disk/root-chunk-cache';
 import { IdbRootChunkStore } from '../disk/root-chunk-cache-idb';
 
 let store: IdbRootChunkStore | undefined;
@@ -14,7 +15,7 @@ export function browserRootChunkStore(): RootChunkStore {
   return store;
 }
 
-/** False when the page's query turns the root cache off (`rootcache=0`: for comparisons and debugging). */
+/** False when the page's query turns the root cache off (`rootcache=0`, for roots and layers alike: for comparisons and debugging). */
 export function rootCacheWanted(search: string): boolean {
   return new URLSearchParams(search).get('rootcache') !== '0';
 }
@@ -23,9 +24,21 @@ export function rootCacheWanted(search: string): boolean {
  * The image's view of the store, or undefined where there is no IndexedDB or the page's query
  * says `rootcache=0` (the disk then reads only over the network).
  */
-export async function openRootChunkCache(image: Pick<PublishedImage, 'sha256' | 'chunkSizeBytes'>): Promise<RootChunkCache | undefined> {
+export function openRootChunkCache(image: Pick<PublishedImage, 'sha256' | 'chunkSizeBytes'>): Promise<RootChunkCache | undefined> {
+  return openSourceCache(rootChunkImageKey(image));
+}
+
+/**
+ * A published layer's body in the same store (same budget, same LRU, same switch), so a shared
+ * environment opened once boots again without fetching its layers, and offline.
+ */
+export function openLayerChunkCache(layer: { id: string; chunkSizeBytes: number }): Promise<RootChunkCache | undefined> {
+  return openSourceCache(layerChunkKey(layer));
+}
+
+async function openSourceCache(sourceKey: string): Promise<RootChunkCache | undefined> {
   if (typeof indexedDB === 'undefined' || !rootCacheWanted(location.search)) return undefined;
-  return browserRootChunkStore().forImage(rootChunkImageKey(image));
+  return browserRootChunkStore().forSource(sourceKey);
 }
 
 const MIB = 1024 * 1024;

@@ -5,8 +5,15 @@
  * digest, and the body is read through a RangeSource, so every chunk is verified against that
  * table (with the root's readahead, cache and retries). The index is parsed and checked against
  * the descriptor and the root's size before the sector map is handed out.
+ *
+ * Given a persistent chunk cache (`bodyChunkCache`, the root's store under the layer's own key,
+ * lib/lab/root-cache.ts), the body is read through it exactly as the root is: stored chunks are
+ * checked against the layer's chunk table on the way out, fetched ones are kept. The descriptor
+ * and the chunk table are small GETs that the lab's service worker keeps (lib/offline/sw-routes.ts),
+ * so a layer opened once opens again with the server stopped.
  */
 import type { FrozenLayer } from '../disk/frozen-layer';
+import type { RootChunkCache } from '../disk/root-chunk-cache';
 import { RangeSource } from '../disk/range-source';
 import { sha256, toHex } from '../disk/sha256';
 import { CHUNK_TABLE_FILE } from '../images/chunk-table';
@@ -20,6 +27,8 @@ export interface OpenPublishedLayerOptions {
   signal?: AbortSignal;
   /** Default globalThis.fetch. */
   fetch?: typeof globalThis.fetch;
+  /** A persistent store of the body's chunks, asked before the network (see root-chunk-cache.ts). Default none. */
+  bodyChunkCache?: RootChunkCache | undefined;
 }
 
 export interface PublishedFrozenLayer extends FrozenLayer {
@@ -35,10 +44,10 @@ export function publishedLayerUrls(baseUrl: string, id: string): { descriptor: s
   return { descriptor: `${folder}layer.json`, chunkTable: folder + CHUNK_TABLE_FILE, body: `${folder}body` };
 }
 
-async function fetchDescriptor(url: string, id: string, fetchFn: typeof globalThis.fetch, signal: AbortSignal | undefined): Promise<LayerDescriptor> {
+async function fetchDescriptorBytes(url: string, id: string, fetchFn: typeof globalThis.fetch, signal: AbortSignal | undefined, reload: boolean): Promise<Uint8Array> {
   let response: Response;
   try {
-    response = await fetchFn(url, { signal: signal ?? null });
+    response = await fetchFn(url, { signal: signal ?? null, ...(reload ? { cache: 'reload' as const } : {}) });
   } catch (error) {
     if (signal?.aborted) throw signal.reason;
     throw new Error(`Cannot fetch layer ${id} from ${url}: ${(error as Error).message}`);
@@ -47,9 +56,22 @@ async function fetchDescriptor(url: string, id: string, fetchFn: typeof globalTh
   if (!response.ok) throw new Error(`Fetching layer ${id}'s descriptor from ${url} failed with HTTP ${response.status}.`);
   const bytes = new Uint8Array(await response.arrayBuffer());
   if (bytes.length > MAX_DESCRIPTOR_BYTES) throw new LayerFormatError(`The descriptor at ${url} is ${bytes.length} bytes, too long to be a layer descriptor.`);
-  const actualId = toHex(await sha256(bytes));
-  if (actualId !== id) throw new LayerFormatError(`The descriptor at ${url} hashes to ${actualId}, not to the layer id ${id}: the server or a proxy altered it.`);
-  return parseDescriptor(bytes);
+  return bytes;
+}
+
+/**
+ * The descriptor, checked against the id. A copy that does not hash to the id is fetched once
+ * more past every cache (the HTTP cache and the service worker's, which keeps descriptors
+ * cache-first and would otherwise hand the same bad copy back on every open).
+ */
+async function fetchDescriptor(url: string, id: string, fetchFn: typeof globalThis.fetch, signal: AbortSignal | undefined): Promise<LayerDescriptor> {
+  let actualId = '';
+  for (const reload of [false, true]) {
+    const bytes = await fetchDescriptorBytes(url, id, fetchFn, signal, reload);
+    actualId = toHex(await sha256(bytes));
+    if (actualId === id) return parseDescriptor(bytes);
+  }
+  throw new LayerFormatError(`The descriptor at ${url} hashes to ${actualId}, not to the layer id ${id}: the server or a proxy altered it.`);
 }
 
 /** Opens published layer `id`; rejects with a message naming what is wrong when any check fails. */
@@ -70,8 +92,11 @@ export async function openPublishedLayer(id: string, options: OpenPublishedLayer
           chunkSizeBytes: LAYER_CHUNK_SIZE_BYTES,
           zeroChunks: [],
           fetch: fetchFn,
+          rootChunkCache: options.bodyChunkCache,
         });
-  const indexArea = body ? await body.readForInspection(0, geometry.dataStartBytes, options.signal) : new Uint8Array(0);
+  // A plain read, not an inspection read: it goes through the persistent cache (and fills it),
+  // so the index, which every open needs, is there when the layer opens again offline.
+  const indexArea = body ? await body.read(0, geometry.dataStartBytes, options.signal) : new Uint8Array(0);
   const { blockIndices, sectorMap } = parseIndexArea(indexArea, descriptor);
   const ordinalOf = new Map(blockIndices.map((blockIndex, ordinal) => [blockIndex, ordinal]));
   const { blockSizeBytes } = descriptor;

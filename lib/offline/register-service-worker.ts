@@ -19,16 +19,25 @@ export function serviceWorkerWanted(search: string): boolean {
   return new URLSearchParams(search).get('sw') !== '0';
 }
 
-/** The same-origin URLs this page loaded (scripts, styles, the emulator's files, the chunk table...). */
+const sameOrigin = (entries: PerformanceEntryList) => entries.map((entry) => entry.name).filter((url) => url.startsWith(location.origin));
+
+/** The same-origin URLs this page loaded (scripts, styles, the emulator's files, the chunk tables, published layers' descriptors...). */
 function loadedUrls(): string[] {
-  return performance
-    .getEntriesByType('resource')
-    .map((entry) => entry.name)
-    .filter((url) => url.startsWith(location.origin));
+  return sameOrigin(performance.getEntriesByType('resource'));
 }
 
-function warm(worker: ServiceWorker, urls: string[]): Promise<void> {
-  const message: WarmMessage = { type: 'leaflab-sw-warm', urls: [...new Set(urls)] };
+/**
+ * The page itself, kept as a navigation would keep it (so a lab opened once opens offline without
+ * a second visit). Its current URL only: a share link has already moved the page to its fresh
+ * workspace's URL, and the link itself is not kept, since opened offline it would make a
+ * workspace whose page was never rendered here.
+ */
+function pageUrls(): string[] {
+  return [location.href];
+}
+
+function warm(worker: ServiceWorker, urls: string[], pages: string[]): Promise<void> {
+  const message: WarmMessage = { type: 'leaflab-sw-warm', urls: [...new Set(urls)], pages: [...new Set(pages)] };
   if (!isWarmMessage(message)) throw new Error('internal: malformed warm message');
   return new Promise((resolve) => {
     const channel = new MessageChannel();
@@ -51,7 +60,7 @@ export async function setUpServiceWorker(wanted: boolean, extraUrls: readonly st
     await navigator.serviceWorker.register(SERVICE_WORKER_URL, { scope: '/' });
     const registration = await navigator.serviceWorker.ready;
     if (!registration.active) return 'failed';
-    await warm(registration.active, [location.href, ...extraUrls.map((url) => new URL(url, location.href).href), ...loadedUrls()]);
+    await warm(registration.active, [...extraUrls.map((url) => new URL(url, location.href).href), ...loadedUrls()], pageUrls());
     return 'ready';
   } catch {
     // No worker (e.g. a plain-HTTP host other than localhost): the lab works online as before.

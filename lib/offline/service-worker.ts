@@ -44,13 +44,14 @@ scope.addEventListener('activate', (event) => {
   );
 });
 
-function routeOf(request: Request): SwRoute {
+/** `asPage`: a page the lab asks to keep (warm requests are never navigations themselves). */
+function routeOf(request: Request, asPage = false): SwRoute {
   const url = new URL(request.url);
   return swRouteOf({
     method: request.method,
     url,
     origin: scope.location.origin,
-    navigate: request.mode === 'navigate',
+    navigate: asPage || request.mode === 'navigate',
     hasRangeHeader: request.headers.has('range'),
     rsc: request.headers.get('rsc') === '1' || url.searchParams.has('_rsc'),
   });
@@ -114,13 +115,14 @@ scope.addEventListener('fetch', (event) => {
   else if (route === 'cache-first') event.respondWith(cacheFirst(event.request));
 });
 
-/** Keeps what the page loaded before this worker controlled it; answers on the port when done. */
-async function warm(urls: readonly string[]): Promise<number> {
+/** Keeps what the page loaded before this worker controlled it (and the pages themselves); answers on the port when done. */
+async function warm(urls: readonly string[], pages: readonly string[]): Promise<number> {
   let kept = 0;
+  const targets = [...urls.map((url) => ({ url, asPage: false })), ...pages.map((url) => ({ url, asPage: true }))];
   await Promise.all(
-    urls.map(async (url) => {
+    targets.map(async ({ url, asPage }) => {
       const request = new Request(url);
-      const route = routeOf(request);
+      const route = routeOf(request, asPage);
       if (route === 'passthrough') return;
       const cacheName = route === 'cache-first' ? IMMUTABLE_CACHE : SHELL_CACHE;
       if (route === 'cache-first' && (await caches.match(request, { cacheName }))) {
@@ -140,6 +142,6 @@ async function warm(urls: readonly string[]): Promise<number> {
 
 scope.addEventListener('message', (event) => {
   if (!isWarmMessage(event.data)) return;
-  const done = warm(event.data.urls).then((kept) => event.ports[0]?.postMessage({ kept }));
+  const done = warm(event.data.urls, event.data.pages).then((kept) => event.ports[0]?.postMessage({ kept }));
   event.waitUntil(done);
 });

@@ -6,10 +6,14 @@
  *   emulator's files under /v86/ (their names carry no digest, so a new build must win) and the
  *   site icon;
  * - cache-first: what is named by its digest and never changes (Next's /_next/static/ files, an
- *   image's chunk table /images/<id>/<sha256>.chunks);
+ *   image's chunk table /images/<id>/<sha256>.chunks, a published layer's descriptor
+ *   /layers/<id>/layer.json and chunk table /layers/<id>/chunks.sha256: the id is the sha-256 of
+ *   the descriptor, which names the table's sha-256, so neither can change under its URL; the
+ *   client checks both hashes on every open, and refetches past the caches when one fails);
  * - passthrough (the worker stays out of it, the request goes to the network as if there were
  *   no worker): anything not GET, every Range request and every root image (the persistent root
- *   chunk cache keeps root chunks, verified), uploads and other /api/ calls, published layers,
+ *   chunk cache keeps root chunks, verified), uploads and other /api/ calls, published layers'
+ *   bodies (the same persistent chunk cache keeps their chunks, verified),
  *   Next's RSC fetches (their replies vary on request headers; a failed one makes Next load the
  *   page itself, which is network-first), other origins.
  */
@@ -28,13 +32,15 @@ export interface SwRequestInfo {
 }
 
 const DIGEST_NAMED_CHUNK_TABLE = /^\/images\/[a-z0-9-]+\/[0-9a-f]{64}\.chunks$/;
+/** A published layer's small files; its body (/layers/<id>/body) is never kept here. */
+const LAYER_DESCRIPTOR_OR_TABLE = /^\/layers\/[0-9a-f]{64}\/(?:layer\.json|chunks\.sha256)$/;
 
 export function swRouteOf(request: SwRequestInfo): SwRoute {
   const { url } = request;
   if (request.method !== 'GET' || request.hasRangeHeader || url.origin !== request.origin || request.rsc) return 'passthrough';
   const path = url.pathname;
   if (path.startsWith('/_next/static/')) return 'cache-first';
-  if (DIGEST_NAMED_CHUNK_TABLE.test(path)) return 'cache-first';
+  if (DIGEST_NAMED_CHUNK_TABLE.test(path) || LAYER_DESCRIPTOR_OR_TABLE.test(path)) return 'cache-first';
   if (path.startsWith('/images/') || path.startsWith('/layers/') || path === '/sw.js') return 'passthrough';
   if (path === '/api/images') return 'network-first';
   if (path.startsWith('/api/')) return 'passthrough';
@@ -43,20 +49,22 @@ export function swRouteOf(request: SwRequestInfo): SwRoute {
   return 'passthrough';
 }
 
-/** The message the lab page sends so the worker keeps what the page loaded before the worker controlled it. */
+/**
+ * The message the lab page sends so the worker keeps what the page loaded before the worker
+ * controlled it: `pages` are pages (kept as navigations are), `urls` everything else.
+ */
 export interface WarmMessage {
   type: 'leaflab-sw-warm';
   urls: string[];
+  pages: string[];
 }
 
+const isStringArray = (value: unknown): value is string[] => Array.isArray(value) && value.every((item) => typeof item === 'string');
+
 export function isWarmMessage(data: unknown): data is WarmMessage {
-  return (
-    typeof data === 'object' &&
-    data !== null &&
-    (data as { type?: unknown }).type === 'leaflab-sw-warm' &&
-    Array.isArray((data as { urls?: unknown }).urls) &&
-    (data as { urls: unknown[] }).urls.every((url) => typeof url === 'string')
-  );
+  if (typeof data !== 'object' || data === null) return false;
+  const message = data as Partial<Record<keyof WarmMessage, unknown>>;
+  return message.type === 'leaflab-sw-warm' && isStringArray(message.urls) && isStringArray(message.pages);
 }
 
 /** Names of the worker's caches; a new version deletes the others at activation. */

@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDB } from 'idb';
+import { layerChunkKey, rootChunkImageKey } from '@/lib/disk/root-chunk-cache';
 import { IdbRootChunkStore } from '@/lib/disk/root-chunk-cache-idb';
 import { RootChunkCacheReader } from '@/lib/disk/root-chunk-cache-reader';
 import { patternBytes } from '../unit/disk/helpers/bytes';
@@ -29,26 +30,27 @@ afterEach(async () => {
 
 describe('IdbRootChunkStore in Chromium', () => {
   it('keeps chunks across store objects (a reload), with the holds hints loaded on open', async () => {
-    const cache = await newStore().forImage('img/65536');
+    const cache = await newStore().forSource('img/65536');
     await cache.put([
       [3, chunk(1)],
       [4, chunk(2)],
     ]);
     expect(cache.holds(3)).toBe(true);
     await stores[0]!.close();
-    const reopened = await newStore().forImage('img/65536');
+    const reopened = await newStore().forSource('img/65536');
     expect([reopened.holds(3), reopened.holds(4), reopened.holds(5)]).toEqual([true, true, false]);
     const found = await reopened.get([3, 4, 5]);
     expect([...found.keys()]).toEqual([3, 4]);
     expect(found.get(4)).toEqual(chunk(2));
-    expect(await newStore().usage()).toEqual({ storedBytes: 2 * CHUNK, chunkCount: 2, budgetBytes: 512 * 1024 * 1024, imageCount: 1 });
+    expect(await newStore().usage()).toEqual({ storedBytes: 2 * CHUNK, chunkCount: 2, budgetBytes: 512 * 1024 * 1024, imageCount: 1, layerCount: 0 });
   });
 
-  it('evicts the least recently used chunks across images to stay within the budget', async () => {
+  it('evicts the least recently used chunks across images and published layers to stay within the budget', async () => {
     const store = newStore();
     await store.setBudget(4 * CHUNK);
-    const imageA = await store.forImage('a/65536');
-    const imageB = await store.forImage('b/65536');
+    const imageA = await store.forSource(rootChunkImageKey({ sha256: 'a'.repeat(64), chunkSizeBytes: CHUNK }));
+    // A published layer's body: the same store, budget and LRU as the root images.
+    const imageB = await store.forSource(layerChunkKey({ id: 'b'.repeat(64), chunkSizeBytes: CHUNK }));
     await imageA.put([
       [0, chunk(1)],
       [1, chunk(2)],
@@ -64,7 +66,7 @@ describe('IdbRootChunkStore in Chromium', () => {
     ]);
     expect(imageA.holds(1)).toBe(false);
     expect([imageA.holds(0), imageB.holds(0), imageB.holds(1), imageB.holds(2)]).toEqual([true, true, true, true]);
-    expect(await store.usage()).toEqual({ storedBytes: 4 * CHUNK, chunkCount: 4, budgetBytes: 4 * CHUNK, imageCount: 2 });
+    expect(await store.usage()).toEqual({ storedBytes: 4 * CHUNK, chunkCount: 4, budgetBytes: 4 * CHUNK, imageCount: 1, layerCount: 1 });
     expect((await imageA.get([1])).size).toBe(0);
     await store.setBudget(CHUNK);
     expect(await store.usage()).toMatchObject({ storedBytes: CHUNK, chunkCount: 1 });
@@ -73,7 +75,7 @@ describe('IdbRootChunkStore in Chromium', () => {
 
   it('a chunk damaged in storage is dropped on the way out, so the next read fetches it', async () => {
     const store = newStore();
-    const cache = await store.forImage('img/65536');
+    const cache = await store.forSource('img/65536');
     await cache.put([
       [7, chunk(7)],
       [8, chunk(8)],
@@ -110,7 +112,7 @@ describe('IdbRootChunkStore in Chromium', () => {
     const leaf = await openDB(leafName, 1, { upgrade: (db) => db.createObjectStore('blocks') });
     await leaf.put('blocks', new Uint8Array([1, 2, 3]), 1);
     const store = newStore();
-    const cache = await store.forImage('img/65536');
+    const cache = await store.forSource('img/65536');
     await cache.put([[0, chunk(0)]]);
     await store.clear();
     expect(await store.usage()).toMatchObject({ storedBytes: 0, chunkCount: 0, imageCount: 0 });
@@ -122,7 +124,7 @@ describe('IdbRootChunkStore in Chromium', () => {
 
   it('stops growing, with a notice, while the site lacks room for workspaces, and grows again after', async () => {
     let room = false;
-    const cache = await newStore(async () => room).forImage('img/65536');
+    const cache = await newStore(async () => room).forSource('img/65536');
     await cache.put([[0, chunk(0)]]);
     expect(cache.holds(0)).toBe(false);
     expect(cache.notice).toMatch(/leave room for your workspaces/);

@@ -1,6 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { DEFAULT_IMAGE_ID } from './support/default-image';
 import { BOOT_TO_PROMPT_LIMIT_MS, LabPage } from './support/lab-page';
+import { rootCacheStoredBytes } from './support/root-cache-db';
 import { LabServer } from './support/servers';
 
 /**
@@ -14,31 +15,6 @@ import { LabServer } from './support/servers';
  * origin, so the whole story runs on that one origin.
  */
 test.setTimeout(6 * BOOT_TO_PROMPT_LIMIT_MS);
-
-/** Bytes in the root chunk cache, read from its database as the Storage panel does. */
-async function rootCacheStoredBytes(lab: LabPage): Promise<number> {
-  return lab.page.evaluate(
-    () =>
-      new Promise<number>((resolve, reject) => {
-        const open = indexedDB.open('leaflab-root-cache');
-        open.onerror = () => reject(open.error);
-        open.onsuccess = () => {
-          const db = open.result;
-          if (!db.objectStoreNames.contains('settings')) {
-            db.close();
-            resolve(0);
-            return;
-          }
-          const get = db.transaction('settings').objectStore('settings').get('storedBytes');
-          get.onsuccess = () => {
-            db.close();
-            resolve(typeof get.result === 'number' ? get.result : 0);
-          };
-          get.onerror = () => reject(get.error);
-        };
-      }),
-  );
-}
 
 test('a lab opened once boots with the HTTP cache cleared (no root byte over the network) and with its server stopped', async ({ browser }) => {
   const port = process.env.LEAFLAB_OFFLINE_TEST_PORT ? Number(process.env.LEAFLAB_OFFLINE_TEST_PORT) : undefined;
@@ -58,7 +34,7 @@ test('a lab opened once boots with the HTTP cache cleared (no root byte over the
     await expect(page.getByTestId('offline-notice')).toHaveCount(0);
     // Every fetched chunk reaches the cache (written after the reads were answered).
     await expect
-      .poll(async () => (await rootCacheStoredBytes(lab)) - (await page.evaluate(() => window.leaflab!.stats().bytesFetched)), { timeout: 30_000 })
+      .poll(async () => (await rootCacheStoredBytes(lab.page)) - (await page.evaluate(() => window.leaflab!.stats().bytesFetched)), { timeout: 30_000 })
       .toBe(0);
 
     // (b) With the HTTP cache cleared, the boot reads no root byte over the network.
@@ -95,7 +71,7 @@ test('a lab opened once boots with the HTTP cache cleared (no root byte over the
     await expect(page.getByTestId('root-cache-usage')).toHaveAttribute('data-stored-bytes', /^[1-9]\d*$/, { timeout: 15_000 });
     await page.getByTestId('root-cache').getByRole('button', { name: 'Clear root cache' }).click();
     await expect(page.getByTestId('root-cache-usage')).toHaveAttribute('data-stored-bytes', '0');
-    expect(await rootCacheStoredBytes(lab)).toBe(0);
+    expect(await rootCacheStoredBytes(lab.page)).toBe(0);
     expect((await lab.databaseNames()).filter((name) => name.startsWith(`leaflab-leaf:${DEFAULT_IMAGE_ID}:`))).toHaveLength(1);
   } finally {
     await context.close();

@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RootIdentity } from '../../lib/disk/leaf-store';
+import { layerChunkKey } from '../../lib/disk/root-chunk-cache';
+import { MemoryRootChunkStore } from '../../lib/disk/root-chunk-cache-memory';
 import { bodyGeometry } from '../../lib/layers/layer-body-geometry';
 import { LayerPublishError, publishLayer } from '../../lib/layers/publish-layer';
 import { openPublishedLayer } from '../../lib/layers/published-layer';
@@ -318,6 +320,51 @@ describe.each(backends)('published layers on a server with the %s backend', (bac
     await expect(openPublishedLayer(baseId, { baseUrl, fetch: flipAt('/body', 5) })).rejects.toThrow(/Chunk 0 of .* did not match the sha-256 in the image's chunk table/);
     await expect(openPublishedLayer('xyz', { baseUrl })).rejects.toThrow('"xyz" is not a layer id');
     await expect(openPublishedLayer('f'.repeat(64), { baseUrl })).rejects.toThrow(`Layer ${'f'.repeat(64)} is not published at`);
+  });
+
+  it('refetches a descriptor that fails its hash past every cache (a bad copy kept cache-first would stick)', async () => {
+    const reloads: string[] = [];
+    const flipUnlessReload: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      if (!String(input).endsWith('/layer.json')) return response;
+      if (init?.cache === 'reload') {
+        reloads.push(String(input));
+        return response;
+      }
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      bytes[20] = bytes[20]! ^ 1;
+      return new Response(bytes, { status: response.status, headers: response.headers });
+    };
+    expect((await openPublishedLayer(baseId, { baseUrl, fetch: flipUnlessReload })).sectorMap).toEqual(baseLayer.sectorMap);
+    expect(reloads).toEqual([`${baseUrl}/layers/${baseId}/layer.json`]);
+  });
+
+  it('reads the body through a persistent chunk cache: opened again with the body unreachable, it reads the same blocks', async () => {
+    const store = new MemoryRootChunkStore();
+    const bodyCache = () => store.forSource(layerChunkKey({ id: baseId, chunkSizeBytes: CHUNK }));
+    const first = await openPublishedLayer(baseId, { baseUrl, bodyChunkCache: await bodyCache() });
+    const blocks = await first.readBlocks(range(0, 10));
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the cache is written after the reads are answered
+    expect(await store.usage()).toMatchObject({ imageCount: 0, layerCount: 1 });
+    expect((await store.usage()).chunkCount).toBe(first.body!.counters.rootCacheWrites);
+
+    const bodyUnreachable: typeof fetch = async (input, init) => {
+      if (String(input).endsWith('/body')) throw new TypeError('fetch failed (this test cuts the body off)');
+      return fetch(input, init);
+    };
+    const again = await openPublishedLayer(baseId, { baseUrl, fetch: bodyUnreachable, bodyChunkCache: await bodyCache() });
+    expect(again.sectorMap).toEqual(baseLayer.sectorMap);
+    const cachedBlocks = await again.readBlocks(range(0, 10));
+    for (const blockIndex of range(0, 10)) expect(Buffer.from(cachedBlocks.get(blockIndex)!).equals(Buffer.from(blocks.get(blockIndex)!))).toBe(true);
+    expect(again.body!.counters).toMatchObject({ bytesFetched: 0, requests: 0, rootCacheCorruptChunks: 0 });
+    expect(again.body!.counters.rootCacheHits).toBeGreaterThan(0);
+
+    // A stored chunk damaged in the browser's storage fails the layer's chunk table on the way out and is fetched again.
+    store.damage(layerChunkKey({ id: baseId, chunkSizeBytes: CHUNK }), 0);
+    const repaired = await openPublishedLayer(baseId, { baseUrl, bodyChunkCache: await bodyCache() });
+    expect(repaired.sectorMap).toEqual(baseLayer.sectorMap);
+    expect(repaired.body!.counters.rootCacheCorruptChunks).toBe(1);
+    expect(repaired.body!.counters.bytesFetched).toBe(CHUNK);
   });
 
   it('serves the body with Range, a strong ETag and immutable caching', async () => {

@@ -48,7 +48,7 @@ export function OfflineStatus({ image, assets, machineRunning }: { image: Publis
       {offline && (
         <p className="offline-notice" role="status" data-testid="offline-notice">
           <strong>Offline:</strong> the Leaflab server cannot be reached. This lab runs from what this browser kept when it was
-          opened before (the page, the emulator and the root image&apos;s chunks); your changes are saved in this browser as
+          opened before (the page, the emulator, the root image&apos;s chunks and those of the shared environment it stacks); your changes are saved in this browser as
           usual. Parts of the disk never read before cannot be fetched until the server is back.
         </p>
       )}

@@ -7,9 +7,13 @@ import { browserRootChunkStore, parseBudgetMiB } from '@/lib/lab/root-cache';
 
 const MIB = 1024 * 1024;
 
+const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
+
 /**
  * The persistent root cache in the Storage panel: its size against its budget, a field to change
- * the budget and a button to clear it. Only root chunks are ever removed here, never a workspace.
+ * the budget and a button to clear it. It holds the root images' chunks and the shared
+ * environments' (published layers') body chunks, under one budget; only those are ever removed
+ * here, never a workspace.
  */
 export function RootCacheSettings() {
   const [usage, setUsage] = useState<RootChunkStoreUsage>();
@@ -52,19 +56,26 @@ export function RootCacheSettings() {
   async function clear() {
     await browserRootChunkStore().clear();
     await refresh();
-    setMessage('Root cache cleared. Your workspaces were not touched; the next boot fetches the root image again.');
+    setMessage('Root cache cleared. Your workspaces were not touched; the next boot fetches the root image and any shared environment again.');
   }
 
   return (
     <div className="root-cache" data-testid="root-cache">
-      <h3>Root image cache</h3>
+      <h3>Root image and shared environment cache</h3>
       <p className="meta">
-        Chunks of the images&apos; root disks kept in this browser, so machines boot without downloading them again, and offline.
-        The least recently used are dropped past the budget.
+        Chunks of the images&apos; root disks and of the shared environments (published layers) opened here, kept in this
+        browser so machines boot without downloading them again, and offline. The total and the budget cover both; the least
+        recently used chunks of either are dropped past the budget.
       </p>
-      <p data-testid="root-cache-usage" data-stored-bytes={usage?.storedBytes} data-budget-bytes={usage?.budgetBytes}>
+      <p
+        data-testid="root-cache-usage"
+        data-stored-bytes={usage?.storedBytes}
+        data-budget-bytes={usage?.budgetBytes}
+        data-image-count={usage?.imageCount}
+        data-layer-count={usage?.layerCount}
+      >
         {usage
-          ? `${formatBytes(usage.storedBytes)} of ${formatBytes(usage.budgetBytes)} (${usage.chunkCount} chunks of ${usage.imageCount} image${usage.imageCount === 1 ? '' : 's'})`
+          ? `${formatBytes(usage.storedBytes)} of ${formatBytes(usage.budgetBytes)} (${usage.chunkCount} chunks of ${plural(usage.imageCount, 'image')} and ${plural(usage.layerCount, 'shared-environment layer')})`
           : 'Checking…'}
       </p>
       <form onSubmit={(event) => void applyBudget(event)}>

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import type { RangeSourceConfig } from '@/lib/disk/range-source';
-import { rootChunkImageKey } from '@/lib/disk/root-chunk-cache';
+import { isLayerChunkKey, layerChunkKey, rootChunkImageKey } from '@/lib/disk/root-chunk-cache';
 import { MemoryRootChunkStore } from '@/lib/disk/root-chunk-cache-memory';
 import { contiguousRuns } from '@/lib/disk/root-chunk-cache-reader';
 import { patternBytes, rangeSourceOn, serveDuringTests, TEST_CHUNK_BYTES, type RangeServer } from './helpers/range-server';
@@ -20,7 +20,7 @@ let server: RangeServer;
 serveDuringTests(image, (started) => (server = started));
 
 async function sourceOver(store: MemoryRootChunkStore, overrides: Partial<RangeSourceConfig> = {}) {
-  return rangeSourceOn(server, image, { rootChunkCache: await store.forImage(IMAGE_KEY), ...overrides });
+  return rangeSourceOn(server, image, { rootChunkCache: await store.forSource(IMAGE_KEY), ...overrides });
 }
 
 /** Lets the cache writes, which wait for a later task, happen. */
@@ -113,8 +113,8 @@ describe('RangeSource over a persistent root chunk cache', () => {
 
   it('evicts the least recently used chunks across images to stay within the budget', async () => {
     const store = new MemoryRootChunkStore({ budgetBytes: 4 * CHUNK });
-    const imageA = await store.forImage('image-a/1024');
-    const imageB = await store.forImage('image-b/1024');
+    const imageA = await store.forSource('image-a/1024');
+    const imageB = await store.forSource('image-b/1024');
     const chunk = (seed: number) => patternBytes(CHUNK, seed);
     await imageA.put([
       [0, chunk(1)],
@@ -128,10 +128,25 @@ describe('RangeSource over a persistent root chunk cache', () => {
     ]);
     expect(imageA.holds(1)).toBe(false);
     expect([imageA.holds(0), imageB.holds(0), imageB.holds(1), imageB.holds(2)]).toEqual([true, true, true, true]);
-    expect(await store.usage()).toEqual({ storedBytes: 4 * CHUNK, chunkCount: 4, budgetBytes: 4 * CHUNK, imageCount: 2 });
+    expect(await store.usage()).toEqual({ storedBytes: 4 * CHUNK, chunkCount: 4, budgetBytes: 4 * CHUNK, imageCount: 2, layerCount: 0 });
     await store.setBudget(2 * CHUNK);
     expect(await store.usage()).toMatchObject({ storedBytes: 2 * CHUNK, chunkCount: 2 });
     expect([imageB.holds(1), imageB.holds(2)]).toEqual([true, true]);
+  });
+
+  it('keeps root images and published layers under keys of distinct kinds, even for equal hashes', async () => {
+    const sha = 'c'.repeat(64);
+    const rootKey = rootChunkImageKey({ sha256: sha, chunkSizeBytes: CHUNK });
+    const layerKey = layerChunkKey({ id: sha, chunkSizeBytes: CHUNK });
+    expect(layerKey).not.toBe(rootKey);
+    expect([isLayerChunkKey(rootKey), isLayerChunkKey(layerKey)]).toEqual([false, true]);
+    const store = new MemoryRootChunkStore();
+    await (await store.forSource(rootKey)).put([[0, patternBytes(CHUNK, 1)]]);
+    const layer = await store.forSource(layerKey);
+    expect(layer.holds(0)).toBe(false);
+    await layer.put([[0, patternBytes(CHUNK, 2)]]);
+    expect((await layer.get([0])).get(0)).toEqual(patternBytes(CHUNK, 2));
+    expect(await store.usage()).toMatchObject({ chunkCount: 2, imageCount: 1, layerCount: 1 });
   });
 
   it('clearing empties the store; readers then fetch again', async () => {

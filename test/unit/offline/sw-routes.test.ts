@@ -20,9 +20,11 @@ describe('the service worker routes', () => {
   it('serves digest-named, immutable files cache-first', () => {
     expect(route('/_next/static/chunks/app-1234.js')).toBe('cache-first');
     expect(route(`/images/leaflab-linux/${SHA}.chunks`)).toBe('cache-first');
+    expect(route(`/layers/${SHA}/layer.json`)).toBe('cache-first');
+    expect(route(`/layers/${SHA}/chunks.sha256`)).toBe('cache-first');
   });
 
-  it('never touches root images, Range requests, uploads, layers, RSC fetches, other methods or origins', () => {
+  it('never touches root images, Range requests, uploads, layer bodies, RSC fetches, other methods or origins', () => {
     expect(route(`/images/leaflab-linux/${SHA}.img`)).toBe('passthrough');
     expect(route('/images/leaflab-linux/disk.img')).toBe('passthrough');
     expect(route('/images/leaflab-linux/chunks.sha256')).toBe('passthrough');
@@ -31,6 +33,10 @@ describe('the service worker routes', () => {
     expect(route(`/api/layers/${SHA}`, { method: 'PUT' })).toBe('passthrough');
     expect(route(`/api/layers/${SHA}/chunks/0`)).toBe('passthrough');
     expect(route(`/layers/${SHA}/body`)).toBe('passthrough');
+    expect(route(`/layers/${SHA}/body`, { hasRangeHeader: true })).toBe('passthrough');
+    expect(route(`/layers/${SHA}/layer.json`, { hasRangeHeader: true })).toBe('passthrough');
+    expect(route('/layers/not-an-id/layer.json')).toBe('passthrough');
+    expect(route(`/layers/${SHA}/other`)).toBe('passthrough');
     expect(route('/lab/leaflab-linux?_rsc=1x2', { rsc: true })).toBe('passthrough');
     expect(route('/api/images', { method: 'HEAD' })).toBe('passthrough');
     expect(route('https://images.example.org/catalog/leaflab-linux/disk.img')).toBe('passthrough');
@@ -39,8 +45,10 @@ describe('the service worker routes', () => {
   });
 
   it('accepts only well-formed warm messages', () => {
-    expect(isWarmMessage({ type: 'leaflab-sw-warm', urls: ['/a'] })).toBe(true);
-    expect(isWarmMessage({ type: 'leaflab-sw-warm', urls: [1] })).toBe(false);
+    expect(isWarmMessage({ type: 'leaflab-sw-warm', urls: ['/a'], pages: ['/lab/x?share=1'] })).toBe(true);
+    expect(isWarmMessage({ type: 'leaflab-sw-warm', urls: [1], pages: [] })).toBe(false);
+    expect(isWarmMessage({ type: 'leaflab-sw-warm', urls: ['/a'] })).toBe(false);
+    expect(isWarmMessage({ type: 'leaflab-sw-warm', urls: [], pages: [2] })).toBe(false);
     expect(isWarmMessage({ type: 'other', urls: [] })).toBe(false);
     expect(isWarmMessage(null)).toBe(false);
   });
