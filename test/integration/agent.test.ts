@@ -76,6 +76,13 @@ describe('the agent in leaflab-linux', () => {
     expect(result.output.every((byte) => byte === 0x61)).toBe(true);
   }, 120_000);
 
+  it('is started again when it dies, and the client says the request was lost', async () => {
+    // The script kills the agent running it; init starts a new one, whose hello ends the wait.
+    const killAgent = "ps | awk '/[u]sr\\/lib\\/leaflab\\/agent/ {print $1}' | while read -r pid; do kill -9 \"$pid\"; done; sleep 5";
+    await expect(client.run(killAgent, { timeLimitSeconds: 20 })).rejects.toThrow('the Leaflab agent restarted while running the request');
+    expect((await client.run('echo back')).outputText).toBe('back\n');
+  }, 120_000);
+
   it("leaves no trace on the student's console, which still works", async () => {
     expect(console0).not.toContain('LEAFLAB');
     expect(console0).not.toContain('echo hi');
