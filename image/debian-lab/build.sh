@@ -43,7 +43,7 @@ extra=$(grep -vxF -f "$PLANS/full.plan" "$PLANS/bootstrap.plan" || true)
 log "kernel $KERNEL_PKG $KERNEL_VERSION; $(wc -l <"$PLANS/full.plan") packages ($(wc -l <"$PLANS/bootstrap.plan") required)"
 
 KEY_EXTRA=("$KERNEL_DEB" "$BUSYBOX_DEB" "$(cat "$PLANS/full.plan")")
-KEY=$(build_key debian-lab lab-init)
+KEY=$(build_key debian-lab lab-init agent)
 if [ "$FORCE" = 0 ] && up_to_date "$OUT" "$KEY"; then exit 0; fi
 
 mapfile -t FULL_DEBS < <(fetch_planned "$PLANS/full.plan")
@@ -83,6 +83,7 @@ cp -r "$RECIPE_DIR/rootfs/." "$BUILD/overlay/"
 write_sample_file "$BUILD/overlay"   # the walk-through's big file, as in the default image
 chown -R 0:0 "$BUILD/overlay"
 install -m 0755 "$IMAGE_DIR/lab-init/leaflab-init" "$BUILD/leaflab-init"
+install -m 0755 "$IMAGE_DIR/agent/leaflab-agent" "$BUILD/leaflab-agent"
 install -m 0755 "$RECIPE_DIR/configure-in-guest.sh" "$BUILD/configure-in-guest.sh"
 ln -sfn /leaflab-build/configure-in-guest.sh "$STAGE/usr/sbin/init"
 truncate -s $((STAGE_DISK_MIB * 1024 * 1024)) "$WORK/stage.img"
@@ -106,7 +107,7 @@ RFS="$WORK/rootfs"
 mkdir -p "$RFS"
 tar -x --numeric-owner -p --xattrs --xattrs-include='*' -f "$WORK/tree.tar" -C "$RFS"
 rm -f "$WORK/tree.tar"
-for must in etc/debian_version usr/bin/python3 usr/bin/gcc usr/sbin/leaflab-init "home/$LAB_USER/README"; do
+for must in etc/debian_version usr/bin/python3 usr/bin/gcc usr/sbin/leaflab-init usr/lib/leaflab/agent "home/$LAB_USER/README"; do
   [ -e "$RFS/$must" ] || [ -L "$RFS/$must" ] || die "the configured tree has no /$must; the guest's console is in $CONSOLE_LOG"
 done
 rm -f "$CONSOLE_LOG"

@@ -69,6 +69,7 @@ chmod 0440 /etc/sudoers.d/leaflab-student
 visudo -c >/dev/null
 chown -R "$LAB_USER:$LAB_USER" "/home/$LAB_USER"
 install -m 0755 "$BUILD/leaflab-init" /usr/sbin/leaflab-init
+install -D -m 0755 "$BUILD/leaflab-agent" /usr/lib/leaflab/agent   # leaflab-init starts it
 ln -sfn leaflab-init /usr/sbin/init
 [ "$(getent passwd "$LAB_USER" | cut -d: -f7)" = /bin/bash ] || chsh -s /bin/bash "$LAB_USER"
 

@@ -22,7 +22,7 @@ resolve BUSYBOX "$BUSYBOX_PKG"
 log "kernel $KERNEL_PKG $KERNEL_VERSION, busybox $BUSYBOX_VERSION"
 
 KEY_EXTRA=("$KERNEL_DEB" "$BUSYBOX_DEB")
-KEY=$(build_key leaflab-linux)
+KEY=$(build_key leaflab-linux agent)
 if [ "$FORCE" = 0 ] && up_to_date "$OUT" "$KEY"; then exit 0; fi
 
 work_dir
@@ -38,6 +38,7 @@ chmod 0755 "$RFS/etc/init.d/rcS"
 mkdir -p "$RFS"/{bin,dev,proc,sys,run,tmp,mnt,home,var/log,usr/share/doc}
 chmod 1777 "$RFS/tmp"; chmod 0700 "$RFS/root"
 install -m 0755 "$BUSYBOX" "$RFS/bin/busybox"
+install -D -m 0755 "$IMAGE_DIR/agent/leaflab-agent" "$RFS/usr/lib/leaflab/agent"   # etc/inittab starts it
 link_applets "$RFS"
 for d in "$BUSYBOX_TREE"/usr/share/doc/* "$KERNEL_TREE"/usr/share/doc/*; do   # licences
   install -D -m 0644 "$d/copyright" "$RFS/usr/share/doc/$(basename "$d")/copyright"

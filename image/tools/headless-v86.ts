@@ -1,7 +1,7 @@
 /**
  * What every v86 run under Node needs, for the build's guests (run-in-guest.ts) and the boot
  * check (boot-check.ts): the wasm from the npm package, Debian's SeaBIOS pair (v86 ships no
- * BIOS), and no keyboard, mouse or speaker. The caller adds the disks, memory and boot source.
+ * BIOS), no keyboard, mouse or speaker, and the second serial port (ttyS1) for the agent. The caller adds the disks, memory and boot source.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -27,6 +27,8 @@ export function headlessV86Options(): V86Options {
     disable_keyboard: true,
     disable_mouse: true,
     disable_speaker: true,
+    // The second serial port: the Leaflab agent's line (image/agent/), apart from the console.
+    uart1: true,
   };
 }
 

@@ -96,6 +96,7 @@ LEAFLAB_LIB=$(in_tree /usr/lib/leaflab)
 mkdir -p "$LEAFLAB_LIB/bin"
 install -m 0755 "$BUSYBOX" "$LEAFLAB_LIB/busybox"
 install -m 0755 "$IMAGE_DIR/lab-init/leaflab-init" "$LEAFLAB_LIB/init"
+install -m 0755 "$IMAGE_DIR/agent/leaflab-agent" "$LEAFLAB_LIB/agent"   # the init starts it
 # BusyBox's applets in a folder of their own: the init falls back to them for whatever the
 # root filesystem lacks (its own programs come first on PATH).
 while read -r applet; do

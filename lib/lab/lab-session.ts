@@ -155,6 +155,8 @@ export class LabSession {
         acpi: this.options.boot.acpi,
         screen: { container: this.screenContainer },
         disable_speaker: true,
+        // ttyS1, the Leaflab agent's line (lib/agent/): checks never type into ttyS0.
+        uart1: true,
         autostart: true,
       };
       const emulator = new v86Module.V86(options);
