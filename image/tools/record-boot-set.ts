@@ -20,7 +20,8 @@
  * With --boots N the image is booted N times and the set is their union, in case a boot does
  * not read exactly the same chunks; the log says how much the boots differed.
  *
- * Usage: tsx image/tools/record-boot-set.ts CATALOG-FOLDER [--boots 1] [--timeout-s 600] [--dry-run] [--echo]
+ * Usage: tsx image/tools/record-boot-set.ts CATALOG-FOLDER [--boots 1] [--timeout-s 600] [--dry-run] [--echo] [--warm-command CMD]…
+ *   --warm-command (repeatable) replaces the manifest's warmCommands for this recording.
  */
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import path from 'node:path';
@@ -259,13 +260,20 @@ async function main(): Promise<void> {
       'timeout-s': { type: 'string', default: '600' },
       'dry-run': { type: 'boolean', default: false },
       echo: { type: 'boolean', default: false },
+      'warm-command': { type: 'string', multiple: true },
     },
   });
   const folder = positionals[0];
   const boots = Number(values.boots);
   if (!folder || positionals.length !== 1 || !Number.isSafeInteger(boots) || boots < 1)
-    throw new Error('usage: record-boot-set.ts CATALOG-FOLDER [--boots N] [--timeout-s 600] [--dry-run] [--echo]');
-  const sets = await recordBootSetInto(folder, { boots, timeoutMs: Number(values['timeout-s']) * 1000, echo: values.echo, dryRun: values['dry-run'] });
+    throw new Error('usage: record-boot-set.ts CATALOG-FOLDER [--boots N] [--timeout-s 600] [--dry-run] [--echo] [--warm-command CMD]…');
+  const sets = await recordBootSetInto(folder, {
+    boots,
+    timeoutMs: Number(values['timeout-s']) * 1000,
+    echo: values.echo,
+    dryRun: values['dry-run'],
+    ...(values['warm-command'] ? { warmCommands: values['warm-command'] } : {}),
+  });
   if (values['dry-run']) console.log(JSON.stringify(sets));
 }
 
