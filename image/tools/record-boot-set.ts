@@ -200,7 +200,8 @@ export interface RecordOptions {
 
 export interface RecordedSets {
   bootSet: BootSet;
-  /** Only when warm commands were given. */
+  /** Only when warm commands were given: they and what they read. */
+  warmCommands?: string[];
   warmSet?: BootSet;
 }
 
@@ -240,6 +241,8 @@ export async function recordBootSetInto(folder: string, options: RecordOptions):
   const bootChunks = unionInFirstReadOrder(recordings.map((recording) => recording.chunks));
   const sets: RecordedSets = { bootSet: ascendingSetOf(bootChunks, manifest) };
   if (warmCommands.length > 0) {
+    // The commands go into the manifest with their set: they say what the set is for.
+    sets.warmCommands = [...warmCommands];
     const inBootSet = new Set(bootChunks);
     sets.warmSet = ascendingSetOf(recordings.flatMap((recording) => recording.warmChunks).filter((chunk) => !inBootSet.has(chunk)), manifest);
   }

@@ -63,6 +63,7 @@ describe('record-boot-set', () => {
     const stored = parseManifest(JSON.parse(readFileSync(path.join(copy, 'manifest.json'), 'utf8')), 'copy');
     expect(stored.bootSet).toEqual(defaultManifest().bootSet);
     expect(stored.warmSet).toEqual(sets.warmSet);
+    expect(stored.warmCommands).toEqual([WARM_COMMAND]);
     expect(stored.warmSet?.imageSha256).toBe(stored.sha256);
     const warm = chunksOfRuns(stored.warmSet!.runs);
     expect(warm.length).toBeGreaterThan(0);
