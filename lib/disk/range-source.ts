@@ -69,7 +69,9 @@ export interface RangeSourceConfig {
 export const RANGE_SOURCE_DEFAULTS = {
   chunkSizeBytes: 64 * 1024,
   maxReadaheadChunks: 16,
-  cacheBudgetBytes: 32 * 1024 * 1024,
+  // 64 MiB: its 75 % prefetch share (boot-prefetch.ts) holds debian-lab's boot set (26 MiB with
+  // bridged gaps) and its warm set (9.2 MiB); 32 MiB left the warm set no room at all.
+  cacheBudgetBytes: 64 * 1024 * 1024,
   maxRetries: 4,
   retryBaseDelayMs: 250,
 } as const;
