@@ -18,6 +18,13 @@
  * - At most `maxChunks` are planned: the chunk cache must hold the whole set until the guest
  *   reads it, or prefetched chunks would be evicted unused.
  *
+ * The warm set (what the image's first lesson commands read besides the boot, see
+ * image/tools/record-boot-set.ts) is planned the same way once every boot-set request has
+ * finished, so it never competes with the boot: with `warmPrefetchLimits`, all requests of one
+ * middling size, and only what the cache share leaves after the boot set. RangeSource issues
+ * them one at a time, so a guest read never queues behind more than one of them for a
+ * connection or for bandwidth, and one that joins a warm request waits little.
+ *
  * Plain TypeScript with no DOM or Node imports; RangeSource.prefetchChunks runs the plan.
  */
 
@@ -43,6 +50,28 @@ export const BOOT_PREFETCH_CACHE_SHARE = 0.75;
 /** Limits for a RangeSource: the defaults, and as many chunks as fit its cache's share. */
 export function bootPrefetchLimits(chunkSizeBytes: number, cacheBudgetBytes: number): BootPrefetchLimits {
   return { ...BOOT_PREFETCH_DEFAULTS, maxChunks: Math.floor((cacheBudgetBytes * BOOT_PREFETCH_CACHE_SHARE) / chunkSizeBytes) };
+}
+
+/**
+ * The warm set's request size, in chunks (2 MiB with 64 KiB chunks): large enough to cost few
+ * round trips, small enough that a guest read which joins one waits at most about 0.35 s at
+ * 50 Mbit/s (a boot-set-sized 8 MiB request would keep it 1.3 s).
+ */
+export const WARM_PREFETCH_REQUEST_CHUNKS = 32;
+
+/**
+ * Limits for the warm set, planned after the boot set's `bootPlannedChunks`: the boot's limits
+ * with every request at WARM_PREFETCH_REQUEST_CHUNKS (nothing in it is urgent), and the rest of
+ * the cache share (both sets must stay in the chunk cache until the guest reads them).
+ */
+export function warmPrefetchLimits(bootLimits: BootPrefetchLimits, bootPlannedChunks: number): BootPrefetchLimits {
+  const requestChunks = Math.min(bootLimits.maxRequestChunks, WARM_PREFETCH_REQUEST_CHUNKS);
+  return { ...bootLimits, firstRequestChunks: requestChunks, maxRequestChunks: requestChunks, maxChunks: Math.max(0, bootLimits.maxChunks - bootPlannedChunks) };
+}
+
+/** How many chunks `requests` cover. */
+export function plannedChunkCount(requests: readonly PrefetchRequest[]): number {
+  return requests.reduce((sum, request) => sum + request.chunkCount, 0);
 }
 
 /** One Range request of the plan: chunks [firstChunk, firstChunk + chunkCount). */

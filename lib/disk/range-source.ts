@@ -14,7 +14,7 @@ import { withRetries, type RetryPolicy } from './fetch-retry';
 import { LruByteCache } from './lru-cache';
 import { EtagPin, emptyTrafficCounters, fetchValidatedRange, type TrafficCounters } from './range-fetch';
 import { abortedError, RangeSourceError } from './range-source-error';
-import { bootPrefetchLimits, planBootPrefetch } from './boot-prefetch';
+import { bootPrefetchLimits, planBootPrefetch, plannedChunkCount, warmPrefetchLimits, type PrefetchRequest } from './boot-prefetch';
 import { PrefetchUsage, type PrefetchCounters } from './prefetch-usage';
 import { ReadaheadWindow } from './readahead';
 import type { RootChunkCache } from './root-chunk-cache';
@@ -69,7 +69,9 @@ export interface RangeSourceConfig {
 export const RANGE_SOURCE_DEFAULTS = {
   chunkSizeBytes: 64 * 1024,
   maxReadaheadChunks: 16,
-  cacheBudgetBytes: 32 * 1024 * 1024,
+  // 64 MiB: its 75 % prefetch share (boot-prefetch.ts) holds debian-lab's boot set (26 MiB with
+  // bridged gaps) and its warm set (9.2 MiB); 32 MiB left the warm set no room at all.
+  cacheBudgetBytes: 64 * 1024 * 1024,
   maxRetries: 4,
   retryBaseDelayMs: 250,
 } as const;
@@ -180,18 +182,48 @@ export class RangeSource implements RootSource {
    * boot-prefetch.ts for how the requests are planned). Guest reads join these requests like
    * any other in-flight run. A planned request whose chunks are partly in the persistent root
    * cache is split where that changes (see RootChunkCacheReader.runLength), so a warm boot loads
-   * its set from the cache and fetches only what the cache lacks. Returns the number of
-   * planned requests.
+   * its set from the cache and fetches only what the cache lacks. Once every one of those
+   * requests has finished, fetches `warmRuns` (the image's warm set) the same way, one request
+   * at a time. Returns the number of planned boot-set requests.
    */
-  prefetchChunks(runs: ReadonlyArray<readonly [number, number]>): number {
+  prefetchChunks(runs: ReadonlyArray<readonly [number, number]>, warmRuns?: ReadonlyArray<readonly [number, number]>): number {
     const limits = bootPrefetchLimits(this.chunkSizeBytes, this.cache.budgetBytes);
     const requests = planBootPrefetch(runs, this.chunkCount, (chunkIndex) => this.isMissing(chunkIndex), limits);
+    const started: Array<Promise<unknown>> = [];
     for (const { firstChunk, chunkCount } of requests) {
       this.prefetchUsage.add(firstChunk, chunkCount);
       const endChunk = firstChunk + chunkCount;
-      for (let chunkIndex = firstChunk; chunkIndex < endChunk; ) chunkIndex += this.startRun(chunkIndex, endChunk - chunkIndex).chunkCount;
+      for (let chunkIndex = firstChunk; chunkIndex < endChunk; ) {
+        const run = this.startRun(chunkIndex, endChunk - chunkIndex);
+        started.push(run.promise);
+        chunkIndex += run.chunkCount;
+      }
+    }
+    if (warmRuns && warmRuns.length > 0) {
+      const warmLimits = warmPrefetchLimits(limits, plannedChunkCount(requests));
+      void Promise.allSettled(started).then(() => this.prefetchOneAtATime(planBootPrefetch(warmRuns, this.chunkCount, (chunkIndex) => this.isMissing(chunkIndex), warmLimits)));
     }
     return requests.length;
+  }
+
+  /** Issues each request after the previous one finished, for what is still missing then (the guest may have read some meanwhile). */
+  private async prefetchOneAtATime(requests: readonly PrefetchRequest[]): Promise<void> {
+    for (const { firstChunk, chunkCount } of requests) {
+      const started: Array<Promise<unknown>> = [];
+      for (let chunkIndex = firstChunk; chunkIndex < firstChunk + chunkCount; ) {
+        let missingChunks = 0;
+        while (chunkIndex + missingChunks < firstChunk + chunkCount && this.isMissing(chunkIndex + missingChunks)) missingChunks += 1;
+        if (missingChunks === 0) {
+          chunkIndex += 1;
+          continue;
+        }
+        const run = this.startRun(chunkIndex, missingChunks);
+        this.prefetchUsage.add(chunkIndex, run.chunkCount, 'warm');
+        started.push(run.promise);
+        chunkIndex += run.chunkCount;
+      }
+      await Promise.allSettled(started);
+    }
   }
 
   layerOf(offsetBytes: number): RootLayer {

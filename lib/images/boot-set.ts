@@ -48,45 +48,45 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * Checks an untrusted `bootSet` value against the manifest it sits in; `fail` throws with the
- * problem. The all-zero-chunk check applies only to a set recorded on this disk (the zero chunks
+ * Checks an untrusted `bootSet` value (or another set of the same shape, named `field`: the
+ * `warmSet`) against the manifest it sits in; `fail` throws with the problem. The all-zero-chunk check applies only to a set recorded on this disk (the zero chunks
  * of another build say nothing about it); bounds, overlap and limits apply to every set.
  */
-export function parseBootSet(value: unknown, geometry: BootSetGeometry, fail: (problem: string) => never): BootSet {
-  const shape = '"bootSet" must be { "imageSha256": "<64 hex>", "chunkSizeBytes": N, "runs": [[firstChunk, count], …] }';
+export function parseBootSet(value: unknown, geometry: BootSetGeometry, fail: (problem: string) => never, field = 'bootSet'): BootSet {
+  const shape = `"${field}" must be { "imageSha256": "<64 hex>", "chunkSizeBytes": N, "runs": [[firstChunk, count], …] }`;
   if (!isRecord(value)) return fail(shape);
   const { imageSha256, chunkSizeBytes, runs } = value;
   if (typeof imageSha256 !== 'string' || !/^[0-9a-f]{64}$/.test(imageSha256)) return fail(`${shape}: "imageSha256" must be 64 lower-case hex digits`);
   if (chunkSizeBytes !== geometry.chunkSizeBytes)
-    return fail(`"bootSet.chunkSizeBytes" is ${String(chunkSizeBytes)}, but the manifest's chunkSizeBytes is ${geometry.chunkSizeBytes}`);
+    return fail(`"${field}.chunkSizeBytes" is ${String(chunkSizeBytes)}, but the manifest's chunkSizeBytes is ${geometry.chunkSizeBytes}`);
   if (!Array.isArray(runs)) return fail(`${shape}: "runs" must be an array`);
-  if (runs.length > BOOT_SET_LIMITS.runs) return fail(`"bootSet.runs" has ${runs.length} runs; at most ${BOOT_SET_LIMITS.runs} are allowed`);
+  if (runs.length > BOOT_SET_LIMITS.runs) return fail(`"${field}.runs" has ${runs.length} runs; at most ${BOOT_SET_LIMITS.runs} are allowed`);
 
   const chunkCount = Math.ceil(geometry.sizeBytes / geometry.chunkSizeBytes);
   const parsed: ChunkRun[] = [];
   let totalChunks = 0;
   for (const run of runs as unknown[]) {
     if (!Array.isArray(run) || run.length !== 2 || !isCount(run[0]) || !isCount(run[1]) || run[1] === 0)
-      return fail('"bootSet.runs" entries must be [firstChunk, count] with count > 0');
+      return fail(`"${field}.runs" entries must be [firstChunk, count] with count > 0`);
     const [first, count] = run as [number, number];
-    if (first + count > chunkCount) return fail(`"bootSet.runs" run [${first}, ${count}] lies past the last chunk ${chunkCount - 1}`);
+    if (first + count > chunkCount) return fail(`"${field}.runs" run [${first}, ${count}] lies past the last chunk ${chunkCount - 1}`);
     totalChunks += count;
     parsed.push([first, count]);
   }
   const maxChunks = Math.floor(BOOT_SET_LIMITS.bytes / geometry.chunkSizeBytes);
   if (totalChunks > maxChunks)
-    return fail(`"bootSet" names ${totalChunks} chunks (${totalChunks * geometry.chunkSizeBytes} bytes); at most ${BOOT_SET_LIMITS.bytes} bytes are allowed`);
+    return fail(`"${field}" names ${totalChunks} chunks (${totalChunks * geometry.chunkSizeBytes} bytes); at most ${BOOT_SET_LIMITS.bytes} bytes are allowed`);
 
   const sorted = [...parsed].sort((a, b) => a[0] - b[0]);
   for (let i = 1; i < sorted.length; i += 1) {
     const [previousFirst, previousCount] = sorted[i - 1]!;
     const [first, count] = sorted[i]!;
     if (first < previousFirst + previousCount)
-      return fail(`"bootSet.runs" [${previousFirst}, ${previousCount}] and [${first}, ${count}] overlap: a chunk is listed once`);
+      return fail(`"${field}.runs" [${previousFirst}, ${previousCount}] and [${first}, ${count}] overlap: a chunk is listed once`);
   }
   if (imageSha256 === geometry.sha256) {
     const zero = firstOverlap(sorted, geometry.zeroChunks);
-    if (zero !== undefined) return fail(`"bootSet.runs" includes chunk ${zero}, which "zeroChunks" lists as all-zero (never fetched)`);
+    if (zero !== undefined) return fail(`"${field}.runs" includes chunk ${zero}, which "zeroChunks" lists as all-zero (never fetched)`);
   }
   return { imageSha256, chunkSizeBytes: geometry.chunkSizeBytes, runs: parsed };
 }
@@ -121,9 +121,18 @@ export function chunksOfRuns(runs: ReadonlyArray<readonly [number, number]>): nu
   return chunks;
 }
 
-/** The set's runs when it was recorded on exactly this image; otherwise none (a wrong guess is worse than none). */
-export function bootSetRunsFor(image: { sha256: string; chunkSizeBytes: number; bootSet?: BootSet | undefined }): ChunkRun[] | undefined {
-  const set = image.bootSet;
+/** A set's runs when it was recorded on exactly this image; otherwise none (a wrong guess is worse than none). */
+function runsRecordedOn(image: { sha256: string; chunkSizeBytes: number }, set: BootSet | undefined): ChunkRun[] | undefined {
   if (!set || set.imageSha256 !== image.sha256 || set.chunkSizeBytes !== image.chunkSizeBytes || set.runs.length === 0) return undefined;
   return set.runs;
+}
+
+/** The boot set's runs when it was recorded on exactly this image. */
+export function bootSetRunsFor(image: { sha256: string; chunkSizeBytes: number; bootSet?: BootSet | undefined }): ChunkRun[] | undefined {
+  return runsRecordedOn(image, image.bootSet);
+}
+
+/** The warm set's runs (what the image's first lesson commands read) when it was recorded on exactly this image. */
+export function warmSetRunsFor(image: { sha256: string; chunkSizeBytes: number; warmSet?: BootSet | undefined }): ChunkRun[] | undefined {
+  return runsRecordedOn(image, image.warmSet);
 }

@@ -64,7 +64,14 @@ export interface ImageManifest {
   contents?: string[];
   /** The chunks a boot to the prompt reads, in first-read order (optional; see boot-set.ts). */
   bootSet?: BootSet;
+  /** Commands the image's lessons run first, which the recorder types after the boot prompt (optional). */
+  warmCommands?: string[];
+  /** The chunks `warmCommands` read besides the boot set, ascending; the lab fetches them after the boot set (optional). */
+  warmSet?: BootSet;
 }
+
+/** Bounds on `warmCommands`: a few first commands, each one line. */
+export const WARM_COMMANDS_LIMITS = { commands: 16, length: 200 } as const;
 
 /** Bounds on `contents`, so a manifest cannot flood the catalog page. */
 export const CONTENTS_LIMITS = { lines: 20, lineLength: 300 } as const;
@@ -111,7 +118,7 @@ export function parseManifest(value: unknown, source: string): ImageManifest {
     throw new ManifestError(source, problem);
   };
   if (!isRecord(value)) return fail('expected a JSON object');
-  const { id, title, description, sizeBytes, sha256, chunkSizeBytes, zeroChunks, chunkDigests, boot, partitions, contents, bootSet } =
+  const { id, title, description, sizeBytes, sha256, chunkSizeBytes, zeroChunks, chunkDigests, boot, partitions, contents, bootSet, warmCommands, warmSet } =
     value;
 
   if (typeof id !== 'string' || !IMAGE_ID_PATTERN.test(id))
@@ -170,10 +177,17 @@ export function parseManifest(value: unknown, source: string): ImageManifest {
   )
     fail(`"contents" must be a list of at most ${CONTENTS_LIMITS.lines} non-empty lines of at most ${CONTENTS_LIMITS.lineLength} characters`);
 
-  const parsedBootSet =
-    bootSet === undefined
-      ? undefined
-      : parseBootSet(bootSet, { sizeBytes: sizeBytes as number, sha256: sha256 as string, chunkSizeBytes: chunkSizeBytes as number, zeroChunks: runs }, fail);
+  if (
+    warmCommands !== undefined &&
+    (!Array.isArray(warmCommands) ||
+      warmCommands.length > WARM_COMMANDS_LIMITS.commands ||
+      !warmCommands.every((command) => typeof command === 'string' && command.trim() !== '' && command.length <= WARM_COMMANDS_LIMITS.length && !/[\r\n]/.test(command)))
+  )
+    fail(`"warmCommands" must be a list of at most ${WARM_COMMANDS_LIMITS.commands} one-line shell commands of at most ${WARM_COMMANDS_LIMITS.length} characters`);
+
+  const geometry = { sizeBytes: sizeBytes as number, sha256: sha256 as string, chunkSizeBytes: chunkSizeBytes as number, zeroChunks: runs };
+  const parsedBootSet = bootSet === undefined ? undefined : parseBootSet(bootSet, geometry, fail);
+  const parsedWarmSet = warmSet === undefined ? undefined : parseBootSet(warmSet, geometry, fail, 'warmSet');
 
   return {
     id: id as string,
@@ -188,6 +202,8 @@ export function parseManifest(value: unknown, source: string): ImageManifest {
     partitions: parsedPartitions,
     ...(contents !== undefined ? { contents: (contents as string[]).map((line) => line.trim()) } : {}),
     ...(parsedBootSet ? { bootSet: parsedBootSet } : {}),
+    ...(warmCommands !== undefined ? { warmCommands: [...(warmCommands as string[])] } : {}),
+    ...(parsedWarmSet ? { warmSet: parsedWarmSet } : {}),
   };
 }
 

@@ -7,7 +7,7 @@
  * The latter two stay selectable (?disk=...) for comparisons and benchmarks.
  */
 import type { V86Options } from 'v86';
-import { bootSetRunsFor } from '../images/boot-set';
+import { bootSetRunsFor, warmSetRunsFor } from '../images/boot-set';
 import type { PublishedImage } from '../images/manifest';
 import type { PrefetchCounters } from '../disk/prefetch-usage';
 import { IdbLeafStore, RangeSource, UnionDevice, V86DiskAdapter } from '../disk';
@@ -103,6 +103,8 @@ const NO_UNION_STATS = {
   prefetchedChunks: 0,
   prefetchedChunksUsed: 0,
   prefetchedChunksUnused: 0,
+  warmSetChunksFetched: 0,
+  warmSetChunksUsed: 0,
   rootCacheHits: 0,
   rootCacheBytes: 0,
   rootCacheCorruptChunks: 0,
@@ -224,8 +226,10 @@ async function openUnionDisk(
   });
   // The boot working set, fetched now so that the guest's boot reads find it in memory; the
   // lab opens the disk while v86 is still downloading. Only a set recorded on this very image.
+  // Then the warm set: what the image's first lesson commands read, once the boot set is in.
   const bootSet = bootSetRunsFor(image);
-  if (bootSet) root.prefetchChunks(bootSet);
+  const warmSet = warmSetRunsFor(image);
+  if (bootSet || warmSet) root.prefetchChunks(bootSet ?? [], warmSet);
   const rootIdentity = { id: image.id, sizeBytes: image.sizeBytes, sha256: image.sha256 };
   const leafId = liveLeafId(workspace);
   const device = await UnionDevice.open({
@@ -266,6 +270,8 @@ async function openUnionDisk(
         prefetchedChunks: rootCounters.prefetchedChunks,
         prefetchedChunksUsed: rootCounters.prefetchedChunksUsed,
         prefetchedChunksUnused: rootCounters.prefetchedChunksUnused,
+        warmSetChunksFetched: rootCounters.warmSetChunksFetched,
+        warmSetChunksUsed: rootCounters.warmSetChunksUsed,
         rootCacheHits: rootCounters.rootCacheHits,
         rootCacheBytes: rootCounters.rootCacheBytes,
         rootCacheCorruptChunks: rootCounters.rootCacheCorruptChunks,

@@ -35,6 +35,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
+import type { PublishedImage } from '../../lib/images/manifest';
 import type { DiskMode, DiskStats } from '../../lib/lab/disk-backends';
 import { chromiumArgs, chromiumExecutable } from '../../playwright.config';
 import { DEFAULT_IMAGE_ID } from '../e2e/support/default-image';
@@ -221,7 +222,7 @@ async function main(): Promise<void> {
   let proxy: LatencyProxy | undefined;
   const leafReport: string[] = [];
   const debianManifest = await fetch(`${server.url}/api/images`)
-    .then((response) => response.json() as Promise<Array<{ id: string; sizeBytes: number }>>)
+    .then((response) => response.json() as Promise<PublishedImage[]>)
     .then((images) => images.find((image) => image.id === DEBIAN_LAB_ID));
   try {
     console.log(`bench: lab server at ${server.url}; ${ROUNDS} round(s), each boots real guests (a few minutes per round)`);
@@ -288,7 +289,7 @@ async function main(): Promise<void> {
     }
     const writeScenarios: Scenario[] = runsPart('writes') ? [memoryScenario, unionColdScenario(true)] : [];
     if (debianManifest && runsPart('debian-lab')) {
-      debianLab = await debianLabBench(server.url, debianManifest.sizeBytes, () => openContext(newProfile()));
+      debianLab = await debianLabBench(server.url, debianManifest, () => openContext(newProfile()));
     } else if (BENCH_ONLY === 'debian-lab') {
       throw new Error(`${DEBIAN_LAB_ID} is not in the catalog: npm run image -- ${DEBIAN_LAB_ID}`);
     }

@@ -8,16 +8,20 @@
  *   (e) union      the whole lab page through the latency proxy (+50 ms per request,
  *                  50 Mbit/s): boot, then the first `python3 -c pass`.
  *
- * and, for comparison, the time to download the whole image once over loopback.
+ * and, for comparison, the time to download the whole image once over loopback. The first
+ * python3 runs right after the prompt, as a user's would, whether or not the lab has finished
+ * fetching the image's warm set by then; the report gives the warm set's size.
  *
  * "boot → prompt" is the lab's own figure (snapshot().bootToPromptMs): from v86's start to the
  * shell prompt. The memory disk's download, like the wasm and BIOS downloads, happens before v86
  * starts, so it is not counted; "page → prompt" (from opening the page) counts everything.
  */
 import type { BrowserContext } from 'playwright-core';
+import { warmSetRunsFor } from '../../lib/images/boot-set';
+import type { ImageManifest } from '../../lib/images/manifest';
 import type { DiskMode } from '../../lib/lab/disk-backends';
 import { LabPage } from '../e2e/support/lab-page';
-import { DEBIAN_LAB_ID, LATENCY_LABEL, LOOPBACK_LABEL, PRELOADED_LABEL, PYTHON_STEP, type DebianBoot, type DebianLabResults, type StepResult } from './debian-lab-results';
+import { DEBIAN_LAB_ID, LATENCY_LABEL, LOOPBACK_LABEL, PRELOADED_LABEL, PYTHON_STEP, type DebianBoot, type DebianLabResults, type StepResult, type WarmSetSize } from './debian-lab-results';
 import { LatencyProxy, USER_NETWORK } from './latency-proxy';
 
 /** The 2 GiB download of the memory disk, or a boot over the slow link, on a busy 2-core machine. */
@@ -76,14 +80,28 @@ export interface DebianLabBench {
   stop(): Promise<void>;
 }
 
+/** The image's warm set as recorded on this very build, or none. */
+function warmSetSize(image: Pick<ImageManifest, 'sha256' | 'chunkSizeBytes' | 'warmSet' | 'warmCommands'>): WarmSetSize | undefined {
+  const runs = warmSetRunsFor(image);
+  if (!runs) return undefined;
+  const chunks = runs.reduce((sum, [, count]) => sum + count, 0);
+  return { commands: image.warmCommands ?? [], chunks, bytes: chunks * image.chunkSizeBytes };
+}
+
 /**
  * The debian-lab scenarios against the lab server at `serverUrl`, with a latency proxy of their
  * own in front of it. `openColdContext` opens a browser on a new, empty profile.
  */
-export async function debianLabBench(serverUrl: string, sizeBytes: number, openColdContext: () => Promise<BrowserContext>): Promise<DebianLabBench> {
+export async function debianLabBench(
+  serverUrl: string,
+  image: Pick<ImageManifest, 'sizeBytes' | 'sha256' | 'chunkSizeBytes' | 'warmSet' | 'warmCommands'>,
+  openColdContext: () => Promise<BrowserContext>,
+): Promise<DebianLabBench> {
+  const { sizeBytes } = image;
   const proxy = await LatencyProxy.start(serverUrl, USER_NETWORK);
   console.log(`bench: ${DEBIAN_LAB_ID} latency proxy at ${proxy.url} (+${USER_NETWORK.delayMs} ms per request, ${USER_NETWORK.bitsPerSecond / 1e6} Mbit/s)`);
-  const results: DebianLabResults = { boots: [], steps: [] };
+  const warmSet = warmSetSize(image);
+  const results: DebianLabResults = { boots: [], steps: [], ...(warmSet ? { warmSet } : {}) };
   /** A cold boot on a new profile, then `steps` ([name, command]) on it, each measured alone. */
   const bootThenSteps =
     (baseUrl: string, mode: DiskMode, label: string, steps: ReadonlyArray<readonly [string, string]>, setup?: string) =>

@@ -59,12 +59,25 @@ function debianTargets({ boots, steps }: DebianLabResults): Target[] {
   ];
 }
 
+/** The warm set's size, and how much of it the (e) boots had fetched and used by the prompt. */
+function warmSetLine({ warmSet, boots }: DebianLabResults): string {
+  if (!warmSet) return `${DEBIAN_LAB_ID} warm set: none recorded on this build (its image.json declares no warmCommands, or the build predates them)`;
+  const latency = boots.filter((b) => b.label === LATENCY_LABEL);
+  const atPrompt =
+    latency.length > 0
+      ? `; (e) at the prompt: ${whole(latency.map((b) => b.stats.warmSetChunksFetched))} chunks fetched, ${whole(latency.map((b) => b.stats.warmSetChunksUsed))} used`
+      : '';
+  return `${DEBIAN_LAB_ID} warm set: ${warmSet.chunks} chunks (${(warmSet.bytes / MIB).toFixed(1)} MiB), fetched after the boot set, for ${warmSet.commands.map((command) => `\`${command}\``).join(', ')}${atPrompt}`;
+}
+
 /** The report's debian-lab section, `rounds` rounds. */
 export function debianLabReport(results: DebianLabResults, rounds: number): string[] {
   return [
     bootTable(results.boots),
     '',
     stepTable(results.steps),
+    '',
+    warmSetLine(results),
     '',
     `Issue #12's ${DEBIAN_LAB_ID} targets, median of ${rounds} round(s) [range]:`,
     ...targetLines(debianTargets(results)),

@@ -30,8 +30,17 @@ export interface StepResult {
   readWaitMs: number;
 }
 
+/** The image's warm set (what its warmCommands read besides the boot set; see image/tools/record-boot-set.ts). */
+export interface WarmSetSize {
+  commands: string[];
+  chunks: number;
+  bytes: number;
+}
+
 export interface DebianLabResults {
   boots: DebianBoot[];
   steps: StepResult[];
+  /** Absent when the image records none. */
+  warmSet?: WarmSetSize;
 }
 

@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import { BOOT_LIMITS, IMAGE_ID_PATTERN, SECTOR_SIZE_BYTES, zeroChunkCount, type PartitionInfo } from '../../../lib/images/manifest';
 import { catalogDirectory } from '../../../lib/server/catalog';
 import { readPartitions, scanDisk } from '../disk-facts';
-import { recordBootSetInto } from '../record-boot-set';
+import { NoBootToRecordError, recordBootSetInto } from '../record-boot-set';
 import { writeImageFiles } from '../write-manifest';
 import { AddImageError } from './add-image-error';
 import { requireFreeSpace } from './free-space';
@@ -118,7 +118,10 @@ async function recordBootSetOf(staging: string): Promise<void> {
   try {
     await recordBootSetInto(staging, { boots: 1, timeoutMs: BOOT_SET_TIMEOUT_MS });
   } catch (error) {
-    console.error(`image:add: warning: no boot working set recorded, so the lab fetches the boot on demand: ${(error as Error).message.split('\n')[0]}`);
+    // A disk that boots nothing or no serial shell stops the recording early (NoBootToRecordError).
+    const reason = (error as Error).message.split('\n')[0];
+    const kind = error instanceof NoBootToRecordError ? 'stopped early' : 'failed';
+    console.error(`image:add: warning: recording the boot working set ${kind}, so the image is added without one and the lab fetches its boot on demand: ${reason}`);
   }
 }
 

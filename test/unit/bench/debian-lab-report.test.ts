@@ -37,9 +37,28 @@ describe('debian-lab report', () => {
       '- debian-lab (e) cold boot → prompt vs (p) preloaded, download not counted: 1.30 [1.10–1.50]× (target ≤ 1.25×): MISSED',
       '- debian-lab (e) first `python3 -c pass`: read wait: 900 [700–1500] ms (target ≤ 1000 ms): met',
     ]);
+    expect(report).toContain('debian-lab warm set: none recorded on this build (its image.json declares no warmCommands, or the build predates them)');
     const latencyRow = report[0]!.split('\n').find((row) => row.startsWith(`| ${LATENCY_LABEL} |`));
     expect(latencyRow).toContain('| 30.0 [10.0–44.0] | 1.30 [1.10–1.50]× |');
     const pythonRow = report[2]!.split('\n').find((row) => row.includes(`| ${LATENCY_LABEL} |`));
     expect(pythonRow).toContain('| 900 [700–1500] |');
+  });
+
+  it("gives the warm set's size and what the (e) boots had of it at the prompt", () => {
+    const latencyBoot = (round: number, fetched: number, used: number): DebianBoot => ({
+      ...boot(LATENCY_LABEL, round, 30_000),
+      stats: { ...emptyDiskStats('union'), warmSetChunksFetched: fetched, warmSetChunksUsed: used },
+    });
+    const report = debianLabReport(
+      {
+        boots: [latencyBoot(0, 80, 2), latencyBoot(1, 80, 4), latencyBoot(2, 40, 0)],
+        steps: [python(LATENCY_LABEL, 0, 300)],
+        warmSet: { commands: ['python3 -c pass', 'git --version'], chunks: 80, bytes: 80 * 65536 },
+      },
+      3,
+    );
+    expect(report).toContain(
+      'debian-lab warm set: 80 chunks (5.0 MiB), fetched after the boot set, for `python3 -c pass`, `git --version`; (e) at the prompt: 80 [40–80] chunks fetched, 2 [0–4] used',
+    );
   });
 });

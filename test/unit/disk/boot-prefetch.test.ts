@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BOOT_PREFETCH_DEFAULTS, bootPrefetchLimits, planBootPrefetch, type BootPrefetchLimits } from '@/lib/disk/boot-prefetch';
+import { BOOT_PREFETCH_DEFAULTS, bootPrefetchLimits, planBootPrefetch, plannedChunkCount, warmPrefetchLimits, type BootPrefetchLimits } from '@/lib/disk/boot-prefetch';
 
 const limits: BootPrefetchLimits = { ...BOOT_PREFETCH_DEFAULTS, maxChunks: 10_000 };
 const CHUNKS = 2048;
@@ -69,5 +69,30 @@ describe('planBootPrefetch', () => {
     const requests = plan([[0, 600]]);
     expect(requests.map(([, count]) => count)).toEqual([4, 8, 16, 32, 64, 128, 128, 128, 92]);
     expect(covered(requests)).toEqual(Array.from({ length: 600 }, (_, i) => i));
+  });
+});
+
+describe('planning the warm set', () => {
+  it('uses 2 MiB requests from the first, bridging small gaps as for the boot set', () => {
+    // An ascending warm set (as recorded): python3's and git's scattered pieces.
+    const runs: Array<[number, number]> = [[900, 2], [903, 1], [1200, 300], [1600, 5]];
+    const requests = plan(runs, all, warmPrefetchLimits(limits, 0));
+    expect(requests).toEqual([
+      [900, 4],
+      ...Array.from({ length: 9 }, (_, i) => [1200 + i * 32, 32]),
+      [1488, 12],
+      [1600, 5],
+    ]);
+  });
+
+  it('gets only the cache share the boot set left, never less than nothing', () => {
+    const bootLimits = bootPrefetchLimits(65536, 32 * 1024 * 1024); // 384 chunks
+    const bootPlan = planBootPrefetch([[0, 300]], CHUNKS, all, bootLimits);
+    expect(plannedChunkCount(bootPlan)).toBe(300);
+    const warm = warmPrefetchLimits(bootLimits, plannedChunkCount(bootPlan));
+    expect(warm.maxChunks).toBe(84);
+    expect(covered(plan([[1000, 200]], all, warm))).toHaveLength(84);
+    expect(warmPrefetchLimits(bootLimits, 500).maxChunks).toBe(0);
+    expect(plan([[1000, 200]], all, warmPrefetchLimits(bootLimits, 500))).toEqual([]);
   });
 });

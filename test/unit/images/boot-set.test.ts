@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BOOT_SET_LIMITS, bootSetRunsFor, chunkRunsOf, chunksOfRuns } from '@/lib/images/boot-set';
+import { BOOT_SET_LIMITS, bootSetRunsFor, chunkRunsOf, chunksOfRuns, warmSetRunsFor, type BootSet } from '@/lib/images/boot-set';
 import { ManifestError, parseManifest } from '@/lib/images/manifest';
 
 const sha256 = 'a'.repeat(64);
@@ -87,5 +87,43 @@ describe('chunk runs', () => {
     const runs = chunkRunsOf(chunks);
     expect(runs).toEqual([[0, 1], [16, 3], [400, 1], [402, 2], [401, 1], [5, 1]]);
     expect(chunksOfRuns(runs)).toEqual(chunks);
+  });
+});
+
+describe('the manifest warmSet and warmCommands', () => {
+  const warmSet: BootSet = { imageSha256: sha256, chunkSizeBytes: 65536, runs: [[300, 4], [900, 2]] };
+  const withWarm = (fields: Record<string, unknown>) => ({ ...valid, bootSet, ...fields });
+
+  it('keeps a valid warm set and its commands; a manifest without them has neither', () => {
+    const parsed = parseManifest(withWarm({ warmSet, warmCommands: ['python3 -c pass', 'git --version'] }), 'test');
+    expect(parsed.warmSet).toEqual(warmSet);
+    expect(parsed.warmCommands).toEqual(['python3 -c pass', 'git --version']);
+    expect(warmSetRunsFor(parsed)).toEqual(warmSet.runs);
+    expect(warmSetRunsFor({ ...parsed, warmSet: { ...warmSet, imageSha256: 'b'.repeat(64) } })).toBeUndefined();
+    const plain = parseManifest(withSet(bootSet), 'test');
+    expect('warmSet' in plain || 'warmCommands' in plain).toBe(false);
+    expect(warmSetRunsFor(plain)).toBeUndefined();
+  });
+
+  it.each([
+    ['not an object', [[0, 1]], /"warmSet" must be/],
+    ['another chunk size', { ...warmSet, chunkSizeBytes: 4096 }, /"warmSet.chunkSizeBytes" is 4096/],
+    ['a run past the end', { ...warmSet, runs: [[2047, 2]] }, /"warmSet.runs" run \[2047, 2\] lies past the last chunk 2047/],
+    ['overlapping runs', { ...warmSet, runs: [[20, 5], [24, 3]] }, /"warmSet.runs" \[20, 5\] and \[24, 3\] overlap/],
+    ['an all-zero chunk', { ...warmSet, runs: [[8, 4]] }, /"warmSet.runs" includes chunk 10/],
+    ['too many runs', { ...warmSet, runs: Array.from({ length: BOOT_SET_LIMITS.runs + 1 }, (_, i) => [i * 2 + 20, 1]) }, /"warmSet.runs" has 16385 runs/],
+  ])('refuses a warm set with %s, naming warmSet', (_case, set, message) => {
+    expect(() => parseManifest(withWarm({ warmSet: set }), 'catalog/x/manifest.json')).toThrow(message);
+  });
+
+  it.each([
+    ['not a list', 'python3 -c pass'],
+    ['an empty command', ['']],
+    ['a command of two lines', ['ls\nreboot']],
+    ['a command that is not text', [42]],
+    ['too many commands', Array.from({ length: 17 }, () => 'true')],
+    ['too long a command', ['x'.repeat(201)]],
+  ])('refuses warmCommands that are %s', (_case, commands) => {
+    expect(() => parseManifest(withWarm({ warmCommands: commands }), 'test')).toThrow(/"warmCommands" must be a list of at most 16 one-line shell commands/);
   });
 });
