@@ -75,10 +75,16 @@ export class LessonRunner {
   private disposed = false;
   private readonly listeners = new Set<() => void>();
   private current: LessonSnapshot;
-  private readonly options: LessonRunnerOptions & typeof LESSON_DEFAULTS;
+  private readonly options: LessonRunnerOptions & { -readonly [K in keyof typeof LESSON_DEFAULTS]: number };
 
   constructor(options: LessonRunnerOptions) {
-    this.options = { ...LESSON_DEFAULTS, ...options };
+    // Field by field: an option given as undefined keeps its default.
+    this.options = {
+      ...options,
+      checkIntervalMs: options.checkIntervalMs ?? LESSON_DEFAULTS.checkIntervalMs,
+      checkTimeLimitSeconds: options.checkTimeLimitSeconds ?? LESSON_DEFAULTS.checkTimeLimitSeconds,
+      setupTimeLimitSeconds: options.setupTimeLimitSeconds ?? LESSON_DEFAULTS.setupTimeLimitSeconds,
+    };
     this.progress = options.progress;
     this.current = this.makeSnapshot();
   }
