@@ -5,7 +5,15 @@
 import type { BlockMapSnapshot } from '../blockmap';
 import type { SectorLayer } from '../disk';
 import { withWorkspaceRegistry } from '../workspaces/workspace-registry';
+import type { LessonReport } from '../lessons/lesson-progress';
 import type { DiskStats, LabSession, LabSnapshot, LabStatus } from './lab-session';
+
+/** What a lesson page adds to the hook (`lesson()`, `check()`); the page keeps it across machine restarts. */
+export interface LessonAutomation {
+  report(): LessonReport;
+  /** Runs the open step's check now; resolves with the lesson's state after it. */
+  check(): Promise<LessonReport>;
+}
 
 /** A checkpoint as `checkpoints()` lists it. */
 export interface CheckpointSummary {
@@ -69,6 +77,10 @@ export interface LeaflabHook {
   blockMap(): BlockMapSnapshot | undefined;
   /** The map cell that shows `sector` in the current view, if it is in view. */
   blockMapCellOf(sector: number): number | undefined;
+  /** On a lesson page (/labs/<id>): the lab id, the open step and each step's state. */
+  lesson?(): LessonReport;
+  /** On a lesson page: runs the open step's check now. */
+  check?(): Promise<LessonReport>;
 }
 
 declare global {
@@ -77,7 +89,8 @@ declare global {
   }
 }
 
-export function installAutomationHook(session: LabSession, actions: LabActions): () => void {
+/** `lesson`: a lesson page's part (read each call: the page sets it once its lesson runs). */
+export function installAutomationHook(session: LabSession, actions: LabActions, lesson?: { readonly current: LessonAutomation | undefined }): () => void {
   const hook: LeaflabHook = {
     imageId: session.image.id,
     workspace: { ...session.options.workspace },
@@ -110,6 +123,14 @@ export function installAutomationHook(session: LabSession, actions: LabActions):
     blockMap: () => session.blockMap?.snapshot(),
     blockMapCellOf: (sector) => session.blockMap?.cellOfSector(sector),
   };
+  if (lesson) {
+    const running = () => {
+      if (!lesson.current) throw new Error('The lesson is still loading its progress; try again in a moment.');
+      return lesson.current;
+    };
+    hook.lesson = () => running().report();
+    hook.check = () => running().check();
+  }
   window.leaflab = hook;
   return () => {
     if (window.leaflab === hook) delete window.leaflab;

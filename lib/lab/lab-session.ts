@@ -14,6 +14,7 @@ import { fetchWithProgress } from './fetch-with-progress';
 import type { PublishedLayerOpener } from './layer-chain-opener';
 import { loadV86 } from './load-v86';
 import { SerialLog } from './serial-log';
+import { AgentClient } from '../agent';
 
 export type { DiskStats } from './disk-backends';
 export type LabStatus = 'loading' | 'booting' | 'running' | 'stopped' | 'error';
@@ -67,6 +68,11 @@ const RELEASE_CTRL_ALT_SCANCODES = [0x9d, 0xb8];
 
 export class LabSession {
   readonly serial = new SerialLog();
+  /**
+   * The guest's Leaflab agent on ttyS1 (lib/agent): lessons run their setups and checks through
+   * it, never through the student's console. Requests wait for the agent's hello.
+   */
+  readonly agent = new AgentClient({ send: (bytes) => this.emulator?.serial_send_bytes(1, bytes) });
   private emulator: V86 | undefined;
   private diskBackend: DiskBackend | undefined;
   private blockMapModel: BlockMapModel | undefined;
@@ -168,6 +174,7 @@ export class LabSession {
       emulator.add_listener('emulator-loaded', () => this.applyInputCapture());
       emulator.add_listener('emulator-loaded', () => disk.attachEmulator(emulator));
       emulator.add_listener('serial0-output-byte', (byte: number) => this.serial.append(byte));
+      emulator.add_listener('serial1-output-byte', (byte: number) => this.agent.receive(Uint8Array.of(byte)));
       // Later starts (resume, restart) are tracked by start()/restart() themselves.
       emulator.add_listener('emulator-started', () => {
         if (this.state.status === 'loading') this.beginBoot();

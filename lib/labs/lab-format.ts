@@ -16,8 +16,11 @@
  */
 import type { BootSettings } from '../images/manifest';
 
-/** Lab ids name folders and URLs (/labs/<id>): the same safe alphabet as image ids. */
-export const LAB_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+/**
+ * Lab ids name folders and URLs (/labs/<id>): the same safe alphabet as image ids. At most 36
+ * characters, so the student's workspace for the lab, `lab-<id>`, fits a workspace name (40).
+ */
+export const LAB_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,35}$/;
 
 /** `NN-<slug>.md` and its companions: two-digit number, lower-case slug, then the kind. */
 export const STEP_FILE_PATTERN = /^(\d{2})-([a-z0-9][a-z0-9-]*)\.(md|setup\.sh|check\.sh|hint\.md|solve\.sh)$/;

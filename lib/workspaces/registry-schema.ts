@@ -22,6 +22,12 @@ export interface WorkspaceRecord {
   lastUsedAt: number;
   /** The machine this workspace boots: memory, VGA memory, ACPI. */
   settings: BootSettings;
+  /**
+   * A lab's workspace: the student's progress through it (lib/lessons/lesson-progress.ts), kept
+   * here so it goes wherever the disk goes (renamed, deleted with it). Stored as written and
+   * checked when read (`parseStoredProgress`): another version of the page may have written it.
+   */
+  lessonProgress?: unknown;
 }
 
 /** A fresh storage id for a new leaf: never reused, whatever the workspace is called. */

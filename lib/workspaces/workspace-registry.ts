@@ -122,7 +122,14 @@ export class WorkspaceRegistry {
    * takes over a leaf from before workspaces existed (storage id "default") if one is there
    * and no entry lists it; any other new workspace gets a fresh storage id.
    */
-  async openOrCreate(imageId: string, name: string, defaults: BootSettings, now = Date.now()): Promise<{ record: WorkspaceRecord; created: boolean }> {
+  async openOrCreate(
+    imageId: string,
+    name: string,
+    defaults: BootSettings,
+    now = Date.now(),
+    /** The layers a new workspace stacks (a lab's published environment); an existing one keeps its own. */
+    layers: readonly LayerRef[] = [],
+  ): Promise<{ record: WorkspaceRecord; created: boolean }> {
     assertWorkspaceName(name);
     try {
       // Looked up before the transaction (an await on anything else would end it); the
@@ -138,6 +145,7 @@ export class WorkspaceRegistry {
       const adoptLegacy = legacyLeafExists && (await tx.store.index('byStorage').getKey([imageId, LEGACY_STORAGE_ID])) === undefined;
       const storageId = adoptLegacy ? LEGACY_STORAGE_ID : newStorageId();
       const record: WorkspaceRecord = { imageId, name, storageId, createdAt: now, lastUsedAt: now, settings: { ...defaults } };
+      if (layers.length > 0) Object.assign(record, { layers: [...layers], baseLayers: [...layers] });
       await tx.store.put(record);
       await tx.done;
       return { record, created: true };
@@ -237,6 +245,26 @@ export class WorkspaceRegistry {
       return updated;
     } catch (error) {
       throw unavailable(error, `saving the settings of workspace "${name}"`);
+    }
+  }
+
+  /**
+   * Stores a lab workspace's progress. By storage id: the student may rename the workspace in
+   * another tab meanwhile, and the progress belongs to the disk, not to the name.
+   */
+  async saveLessonProgress(imageId: string, storageId: string, lessonProgress: unknown): Promise<void> {
+    try {
+      const tx = this.db.transaction('workspaces', 'readwrite');
+      const record = await tx.store.index('byStorage').get([imageId, storageId]);
+      if (!record) {
+        tx.abort();
+        await tx.done.catch(() => undefined);
+        throw new WorkspaceRegistryError('missing', 'This lab\'s workspace is gone (deleted in another tab?): reload the page to start the lab again.');
+      }
+      await tx.store.put({ ...record, lessonProgress });
+      await tx.done;
+    } catch (error) {
+      throw unavailable(error, 'saving your progress in the lab');
     }
   }
 

@@ -4,7 +4,7 @@ import { ErrorMessage } from '@/app/components/error-message';
 import { useRouter } from 'next/navigation';
 import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import type { BootSettings, PublishedImage } from '@/lib/images/manifest';
-import { installAutomationHook, type LabActions } from '@/lib/lab/automation-hook';
+import { installAutomationHook, type LabActions, type LessonAutomation } from '@/lib/lab/automation-hook';
 import type { DiskMode } from '@/lib/lab/disk-backends';
 import { INITIAL_SNAPSHOT, LabSession, type LabAssets } from '@/lib/lab/lab-session';
 import {
@@ -35,6 +35,8 @@ import { StoragePanel } from './storage-panel';
 import { useWorkspaces } from './use-workspaces';
 import { VgaScreen } from './vga-screen';
 import { Walkthrough } from './walkthrough';
+import { LessonAside, type LessonSetup } from '@/app/labs/[labId]/lesson-aside';
+import type { LayerRef } from '@/lib/workspaces/checkpoint-record';
 import { WorkspacePanel } from './workspace-panel';
 
 interface LabViewProps {
@@ -47,6 +49,11 @@ interface LabViewProps {
   sharedSettings: BootSettings | undefined;
   /** The published layers (bottom to top) a share link's fresh workspace stacks. */
   sharedLayerIds: string[] | undefined;
+  /**
+   * A lesson page (/labs/<id>): the lab runs beside the machine, in the lab's own workspace
+   * (`workspaceName`), made on `lessonDisk`'s settings and published layers the first time.
+   */
+  lesson?: LessonSetup & { disk: { settings: BootSettings; layerIds: string[] } };
 }
 
 /** What a machine boots from: changes to any of these start a new session. */
@@ -65,7 +72,7 @@ function sameBootTarget(a: BootTarget | undefined, b: BootTarget): boolean {
  * it. Workspace bookkeeping lives in lib/workspaces, the machine in LabSession; this component
  * wires them to the page.
  */
-export function LabView({ image: imageProp, assets: assetsProp, diskMode, workspaceName, sharedSettings, sharedLayerIds }: LabViewProps) {
+export function LabView({ image: imageProp, assets: assetsProp, diskMode, workspaceName, sharedSettings, sharedLayerIds, lesson }: LabViewProps) {
   const router = useRouter();
   // Every server render (a rename or switch changes the URL) hands over new but equal objects;
   // the machine must only restart when the image or assets really change.
@@ -88,6 +95,12 @@ export function LabView({ image: imageProp, assets: assetsProp, diskMode, worksp
   const listing = useWorkspaces(image.id);
   // A share link creates its workspace once, even if React runs the effect twice.
   const shareHandled = useRef(false);
+  // The lesson's part of window.leaflab, kept across machine restarts (see use-lesson-runner.ts).
+  const lessonAutomation = useRef<LessonAutomation | undefined>(undefined);
+  // Equal on every server render, but a new object: only a real change may reopen the workspace.
+  const lessonDiskKey = JSON.stringify(lesson?.disk ?? null);
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  const lessonDisk = useMemo(() => lesson?.disk, [lessonDiskKey]);
 
   const diskQuery = diskMode === 'union' ? '' : `&disk=${diskMode}`;
   const hrefOf = (name: string) => `/lab/${encodeURIComponent(image.id)}?ws=${encodeURIComponent(name)}${diskQuery}`;
@@ -115,7 +128,10 @@ export function LabView({ image: imageProp, assets: assetsProp, diskMode, worksp
         router.replace(hrefOf(record.name));
         return;
       }
-      const { record, created } = await withWorkspaceRegistry((registry) => registry.openOrCreate(image.id, workspaceName, image.boot));
+      const layers: LayerRef[] = (lessonDisk?.layerIds ?? []).map((id) => ({ kind: 'published' as const, id }));
+      const { record, created } = await withWorkspaceRegistry((registry) =>
+        registry.openOrCreate(image.id, workspaceName, lessonDisk?.settings ?? image.boot, Date.now(), layers),
+      );
       if (cancelled) return;
       setWorkspace(record);
       setCreatedNow(created);
@@ -129,7 +145,7 @@ export function LabView({ image: imageProp, assets: assetsProp, diskMode, worksp
     };
     // hrefOf and router are stable for a given image and disk mode.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [image, workspaceName, sharedSettings, sharedLayerIds]);
+  }, [image, workspaceName, sharedSettings, sharedLayerIds, lessonDisk]);
 
   useEffect(() => {
     const screen = screenRef.current;
@@ -155,7 +171,7 @@ export function LabView({ image: imageProp, assets: assetsProp, diskMode, worksp
       publish: (id) => publishCheckpointChain(image, id, bootTarget.settings),
       exportDisk: (format) => created.exportDisk(() => undefined, format),
     };
-    removeHook = installAutomationHook(created, actions);
+    removeHook = installAutomationHook(created, actions, lesson ? lessonAutomation : undefined);
     // Leaving while writes are still on their way to IndexedDB would lose them: ask first.
     const warnOnUnload = (event: BeforeUnloadEvent) => {
       if (!created.hasUnsavedWrites()) return;
@@ -170,6 +186,8 @@ export function LabView({ image: imageProp, assets: assetsProp, diskMode, worksp
       removeHook();
       void created.destroy();
     };
+    // `lesson` only adds to the hook through a ref that outlives sessions.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [image, assets, diskMode, bootTarget, generation]);
 
   const snapshot = useSyncExternalStore(
@@ -215,6 +233,15 @@ export function LabView({ image: imageProp, assets: assetsProp, diskMode, worksp
       `Restore checkpoint "${name}"? The changes made since it (not saved in a later checkpoint) are discarded and the machine restarts.`,
     );
     if (!confirmed || !session || !workspace) return;
+    await session.destroy();
+    await restoreCheckpoint(workspace, id);
+    setGeneration((n) => n + 1);
+    listing.refresh();
+  }
+
+  /** A lesson's "Restart this step": back to the step's checkpoint, without asking again. */
+  async function restoreForLesson(id: string) {
+    if (!session || !workspace) throw new Error('The machine is not running.');
     await session.destroy();
     await restoreCheckpoint(workspace, id);
     setGeneration((n) => n + 1);
@@ -324,11 +351,23 @@ export function LabView({ image: imageProp, assets: assetsProp, diskMode, worksp
           )}
         </div>
         <aside className="lab-aside" aria-label="Lab panels">
-          {diskMode === 'union' && <Walkthrough session={session} ready={ready} onReset={() => void resetDisk()} />}
+          {lesson ? (
+            <LessonAside
+              lab={lesson.lab}
+              nextLab={lesson.nextLab}
+              workspace={workspace}
+              session={session}
+              status={snapshot.status}
+              restoreCheckpoint={restoreForLesson}
+              automationRef={lessonAutomation}
+            />
+          ) : (
+            diskMode === 'union' && <Walkthrough session={session} ready={ready} onReset={() => void resetDisk()} />
+          )}
         </aside>
       </div>
       <div className="lab-panels">
-        {diskMode === 'union' && (
+        {diskMode === 'union' && !lesson && (
           <WorkspacePanel
             current={workspace}
             listing={listing}
@@ -352,7 +391,7 @@ export function LabView({ image: imageProp, assets: assetsProp, diskMode, worksp
             }}
           />
         )}
-        {diskMode === 'union' && (
+        {diskMode === 'union' && !lesson && (
           <section className="panel" aria-labelledby="import-heading">
             <h2 id="import-heading">Import a disk</h2>
             <ImportDiskForm

@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import Link from 'next/link';
 import type { Metadata } from 'next';
 import { DISK_MODES, isDiskMode, type DiskMode } from '@/lib/lab/disk-backends';
@@ -8,15 +6,10 @@ import { DEFAULT_WORKSPACE_NAME, workspaceNameProblem } from '@/lib/workspaces/w
 import { verifiedCatalog } from '@/lib/server/catalog-service';
 import { describePublishedLayer } from '@/lib/server/layers/layer-service';
 import { Notice } from '@/app/components/notice';
+import { EMULATOR_ASSETS, missingEmulatorAssets } from '@/lib/server/emulator-assets';
 import { LabView } from './lab-view';
 
 export const dynamic = 'force-dynamic';
-
-/** Files the browser needs to run v86, copied by `npm run assets` (scripts/copy-assets.mjs). */
-const EMULATOR_ASSETS = {
-  moduleUrl: '/v86/libv86.mjs',
-  wasmUrl: '/v86/v86.wasm', biosUrl: '/v86/bios.bin', vgaBiosUrl: '/v86/vgabios-stdvga.bin',
-};
 
 type Params = Promise<{ imageId: string }>;
 type SearchParams = Promise<Record<string, string | string[] | undefined>>;
@@ -106,7 +99,7 @@ export default async function LabPage({ params, searchParams }: { params: Params
     );
   }
 
-  const missingAssets = Object.values(EMULATOR_ASSETS).filter((url) => !existsSync(path.join(/*turbopackIgnore: true*/ process.cwd(), 'public', url)));
+  const missingAssets = missingEmulatorAssets();
   if (missingAssets.length > 0) {
     return (
       <Notice title="The emulator files are missing">
