@@ -8,7 +8,7 @@ export const BOOT_TO_PROMPT_LIMIT_MS = 90_000;
  * The start of a line of a command's output on the serial console. Before the first line,
  * bash's readline may switch bracketed paste off (ESC[?2004l) and return the carriage.
  */
-const LINE_START = String.raw`\n(?:\x1b\[[0-9;?]*[A-Za-z]|\r)*`;
+export const LINE_START = String.raw`\n(?:\x1b\[[0-9;?]*[A-Za-z]|\r)*`;
 
 /** Page object for /lab/<id>: drives the machine through the UI and reads it through window.leaflab. */
 export class LabPage {
