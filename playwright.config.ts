@@ -23,9 +23,11 @@ export const chromiumArgs = [
 /**
  * The slow lane (`npm run test:slow`, LEAFLAB_SLOW_LANE=1) runs only these specs, and `npm test`
  * runs everything else, so that `npm test` stays under 45 minutes: killing Chromium twenty
- * times during writes takes about 10 of them.
+ * times during writes takes about 10 of them. The lesson walk-through on debian-lab (about 5½
+ * minutes) waits here too until issue #13 is done and the default lane is rebalanced: with it,
+ * npm test would take about 50 minutes.
  */
-const SLOW_SPECS = ['**/kill-during-writes.spec.ts'];
+const SLOW_SPECS = ['**/kill-during-writes.spec.ts', '**/lesson-linux-basics.spec.ts'];
 const slowLane = process.env.LEAFLAB_SLOW_LANE === '1';
 
 export default defineConfig({

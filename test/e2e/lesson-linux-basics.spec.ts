@@ -90,12 +90,12 @@ test("'Restart this step' returns the disk to the step's start, checked by sha-2
     await fresh.waitForStatus('running', BOOT_LIMIT_MS);
     await fresh.waitForStepState(1, 'failed'); // set up (after its checkpoint), and checked once
     const treeSha = 'find ~/lab -type f | sort | xargs sha256sum | sha256sum';
-    const atStart = /\n([0-9a-f]{64})  -/.exec(await fresh.run(treeSha))?.[1];
+    const atStart = /([0-9a-f]{64})  -/.exec(await fresh.run(treeSha))?.[1];
     expect(atStart).toMatch(/^[0-9a-f]{64}$/);
 
     await fresh.runInTerminal(solveScriptOf(1));
     await fresh.run('dd if=/dev/urandom of=$HOME/scratch.bin bs=1024 count=256 2>/dev/null && sync');
-    expect(/\n([0-9a-f]{64})  -/.exec(await fresh.run(treeSha))?.[1]).not.toBe(atStart);
+    expect(/([0-9a-f]{64})  -/.exec(await fresh.run(treeSha))?.[1]).not.toBe(atStart);
 
     fresh.page.once('dialog', (dialog) => void dialog.accept());
     await fresh.page.getByRole('button', { name: 'Restart this step' }).click();
@@ -103,7 +103,7 @@ test("'Restart this step' returns the disk to the step's start, checked by sha-2
     await fresh.page.waitForFunction(() => window.leaflab !== undefined);
     await fresh.waitForStatus('running', BOOT_LIMIT_MS);
     await fresh.waitForStepState(1, 'failed');
-    expect(/\n([0-9a-f]{64})  -/.exec(await fresh.run(treeSha))?.[1]).toBe(atStart);
+    expect(/([0-9a-f]{64})  -/.exec(await fresh.run(treeSha))?.[1]).toBe(atStart);
     expect(await fresh.fileExists('$HOME/scratch.bin')).toBe(false);
   } finally {
     await context.close();
