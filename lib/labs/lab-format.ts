@@ -51,8 +51,8 @@ export interface LabStep {
   scripts: Record<StepScriptKind, boolean>;
 }
 
-export interface LabDefinition {
-  id: string;
+/** What lab.json holds (lab-json.ts checks it). */
+export interface LabJson {
   title: string;
   description: string;
   /** A catalog image id (catalog/<image>/manifest.json). */
@@ -62,6 +62,10 @@ export interface LabDefinition {
   machine?: LabMachine;
   /** The lab offered when this one is finished. */
   next?: string;
+}
+
+export interface LabDefinition extends LabJson {
+  id: string;
   steps: LabStep[];
 }
 

@@ -4,17 +4,11 @@
  */
 import { BOOT_LIMITS } from '../images/manifest';
 import { LAYER_ID_PATTERN } from '../layers/layer-format';
-import { LAB_ID_PATTERN, type LabMachine, type LabProblem } from './lab-format';
+import { LAB_ID_PATTERN, type LabJson, type LabMachine, type LabProblem } from './lab-format';
+
+export type { LabJson };
 import { keyLine, keyOffset, lineAt } from './text-lines';
 
-export interface LabJson {
-  title: string;
-  description: string;
-  image: string;
-  layer?: string;
-  machine?: LabMachine;
-  next?: string;
-}
 
 const KNOWN_FIELDS = ['title', 'description', 'image', 'layer', 'machine', 'next'] as const;
 const MACHINE_FIELDS = ['memoryMiB', 'vgaMemoryMiB', 'acpi'] as const;

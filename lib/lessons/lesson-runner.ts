@@ -174,7 +174,7 @@ export class LessonRunner {
   dispose(): void {
     this.disposed = true;
     this.stopTimer();
-    this.listeners.clear();
+    // Listeners stay: a checkNow() still waiting for the script in flight must hear it end.
   }
 
   private step(): LessonStep {

@@ -6,6 +6,7 @@ import { DEFAULT_WORKSPACE_NAME, workspaceNameProblem } from '@/lib/workspaces/w
 import { verifiedCatalog } from '@/lib/server/catalog-service';
 import { describePublishedLayer } from '@/lib/server/layers/layer-service';
 import { Notice } from '@/app/components/notice';
+import { MissingAssetsNotice } from '@/app/components/missing-assets-notice';
 import { EMULATOR_ASSETS, missingEmulatorAssets } from '@/lib/server/emulator-assets';
 import { LabView } from './lab-view';
 
@@ -100,16 +101,7 @@ export default async function LabPage({ params, searchParams }: { params: Params
   }
 
   const missingAssets = missingEmulatorAssets();
-  if (missingAssets.length > 0) {
-    return (
-      <Notice title="The emulator files are missing">
-        <p>
-          The server has no {missingAssets.join(', ')}. Run <code>npm run assets</code> (it copies v86&apos;s module and wasm from
-          node_modules and the BIOS from Debian&apos;s <code>seabios</code> package), then reload.
-        </p>
-      </Notice>
-    );
-  }
+  if (missingAssets.length > 0) return <MissingAssetsNotice missing={missingAssets} />;
 
   if (share.kind === 'share' && share.request.sha256 !== entry.published.sha256) {
     return (

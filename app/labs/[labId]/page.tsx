@@ -1,6 +1,7 @@
 import Link from 'next/link';
 import type { Metadata } from 'next';
 import { Notice } from '@/app/components/notice';
+import { MissingAssetsNotice } from '@/app/components/missing-assets-notice';
 import { LabView } from '@/app/lab/[imageId]/lab-view';
 import { EMULATOR_ASSETS, missingEmulatorAssets } from '@/lib/server/emulator-assets';
 import { loadLesson } from '@/lib/server/lesson-loader';
@@ -38,15 +39,7 @@ export default async function LessonPage({ params }: { params: Params }) {
     );
   }
   const missingAssets = missingEmulatorAssets();
-  if (missingAssets.length > 0) {
-    return (
-      <Notice title="The emulator files are missing">
-        <p>
-          The server has no {missingAssets.join(', ')}. Run <code>npm run assets</code>, then reload.
-        </p>
-      </Notice>
-    );
-  }
+  if (missingAssets.length > 0) return <MissingAssetsNotice missing={missingAssets} />;
   return (
     <LabView
       image={load.image}
