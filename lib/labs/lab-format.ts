@@ -9,6 +9,9 @@
  *   labs/<id>/steps/NN-<slug>.check.sh exit 0 = done; its output is the feedback  (optional)
  *   labs/<id>/steps/NN-<slug>.hint.md  hints, several separated by a `---` line   (optional)
  *   labs/<id>/steps/NN-<slug>.solve.sh does the step, for tests and "show me"      (optional)
+ *   labs/<id>/steps/NN-<slug>.page-check.json  conditions on the disk the page sees     (optional)
+ *                                      (which layer serves the sectors, what was fetched:
+ *                                      page-check.ts); with a .check.sh, both must pass
  *
  * Why flat files beside the step rather than a folder per step: an instructor sees a step's
  * text and its scripts side by side in one listing, sorted by number, and a script's name says
@@ -23,9 +26,9 @@ import type { BootSettings } from '../images/manifest';
 export const LAB_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,35}$/;
 
 /** `NN-<slug>.md` and its companions: two-digit number, lower-case slug, then the kind. */
-export const STEP_FILE_PATTERN = /^(\d{2})-([a-z0-9][a-z0-9-]*)\.(md|setup\.sh|check\.sh|hint\.md|solve\.sh)$/;
+export const STEP_FILE_PATTERN = /^(\d{2})-([a-z0-9][a-z0-9-]*)(\.md|\.setup\.sh|\.check\.sh|\.hint\.md|\.solve\.sh|\.page-check\.json)$/;
 
-export const STEP_SCRIPT_KINDS = ['setup', 'check', 'hint', 'solve'] as const;
+export const STEP_SCRIPT_KINDS = ['setup', 'check', 'hint', 'solve', 'pageCheck'] as const;
 export type StepScriptKind = (typeof STEP_SCRIPT_KINDS)[number];
 
 /** The file suffix of each companion kind (the `.md` of the text itself is not one of them). */
@@ -34,7 +37,13 @@ export const STEP_FILE_SUFFIX: Record<StepScriptKind, string> = {
   check: '.check.sh',
   hint: '.hint.md',
   solve: '.solve.sh',
+  pageCheck: '.page-check.json',
 };
+
+/** The companion kind a file suffix names (undefined for the step text's `.md`). */
+export function companionKindOf(suffix: string): StepScriptKind | undefined {
+  return STEP_SCRIPT_KINDS.find((kind) => STEP_FILE_SUFFIX[kind] === suffix);
+}
 
 /** Machine settings a lab may override: a subset of the image's boot settings, within BOOT_LIMITS. */
 export type LabMachine = Partial<BootSettings>;

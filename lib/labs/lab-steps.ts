@@ -3,7 +3,8 @@
  * TypeScript (no Node imports). Numbers run 01, 02, … with no gap and no duplicate, so the
  * order a student sees is the order of the listing; every companion file needs its step.
  */
-import { STEP_FILE_PATTERN, STEP_SCRIPT_KINDS, type LabProblem, type LabStep, type StepScriptKind } from './lab-format';
+import { companionKindOf, STEP_FILE_PATTERN, STEP_SCRIPT_KINDS, type LabProblem, type LabStep, type StepScriptKind } from './lab-format';
+import { parsePageCheck } from './page-check';
 
 /** The text of the step's first markdown heading (`# Title`, any level), and its line. */
 export function firstHeading(markdown: string): { title: string; line: number } | undefined {
@@ -44,14 +45,15 @@ export function parseSteps(files: ReadonlyMap<string, string>, folder: string): 
   for (const fileName of [...files.keys()].sort()) {
     const match = STEP_FILE_PATTERN.exec(fileName);
     if (!match) {
-      add(fileName, 1, 'not a step file: expected NN-<slug>.md, .setup.sh, .check.sh, .hint.md or .solve.sh (slug: lower-case letters, digits, dashes)');
+      add(fileName, 1, 'not a step file: expected NN-<slug>.md, .setup.sh, .check.sh, .hint.md, .solve.sh or .page-check.json (slug: lower-case letters, digits, dashes)');
       continue;
     }
     const number = Number(match[1]);
     const slug = match[2] as string;
-    const kind = match[3] as string;
-    if (kind !== 'md') {
-      companions.push({ fileName, number, slug, kind: kind.replace(/\..*$/, '') as StepScriptKind });
+    const kind = companionKindOf(match[3] as string);
+    if (kind !== undefined) {
+      companions.push({ fileName, number, slug, kind });
+      if (kind === 'pageCheck') problems.push(...parsePageCheck(files.get(fileName) ?? '', `${folder}/${fileName}`).problems);
       continue;
     }
     const existing = byNumber.get(number);

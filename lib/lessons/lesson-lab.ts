@@ -5,12 +5,15 @@
  */
 import { STEP_FILE_SUFFIX, type LabDefinition, type LabStep } from '../labs/lab-format';
 import { splitHints } from '../labs/lab-steps';
+import { parsePageCheck, type PageCheck } from '../labs/page-check';
 
 export interface LessonStep extends LabStep {
   /** Runs in the guest when the step starts (and again when it is restarted). */
   setup?: string;
   /** Exit 0: done. Its output is the feedback. */
   check?: string;
+  /** Conditions on the disk the page sees; with `check`, both must pass. */
+  pageCheck?: PageCheck;
   /** Shown one at a time, on request. */
   hints: string[];
   /** Does the step's work: for tests and for instructors. */
@@ -19,6 +22,11 @@ export interface LessonStep extends LabStep {
 
 export interface LessonLab extends Omit<LabDefinition, 'steps'> {
   steps: LessonStep[];
+}
+
+/** The step has something to check: a script in the guest, conditions on the page, or both. */
+export function hasCheck(step: Pick<LessonStep, 'check' | 'pageCheck'>): boolean {
+  return step.check !== undefined || step.pageCheck !== undefined;
 }
 
 /** The step file name of `step`'s companion `kind`, e.g. 03-pipes.check.sh. */
@@ -33,7 +41,10 @@ export function lessonLabOf(lab: LabDefinition, stepFiles: ReadonlyMap<string, s
     steps: lab.steps.map((step) => {
       const text = (kind: keyof typeof STEP_FILE_SUFFIX) => (step.scripts[kind] ? stepFiles.get(stepFileName(step, kind)) : undefined);
       const hint = text('hint');
-      return { ...step, setup: text('setup'), check: text('check'), solve: text('solve'), hints: hint === undefined ? [] : splitHints(hint) };
+      const pageCheckText = text('pageCheck');
+      // Parsed once more here (parseLab validated it): the lab reaches the page already checked.
+      const pageCheck = pageCheckText === undefined ? undefined : parsePageCheck(pageCheckText, stepFileName(step, 'pageCheck')).pageCheck;
+      return { ...step, setup: text('setup'), check: text('check'), pageCheck, solve: text('solve'), hints: hint === undefined ? [] : splitHints(hint) };
     }),
   };
 }

@@ -10,7 +10,9 @@
  * saved after every change that a reload must see (a step set up, a check's verdict, a
  * checkpoint taken), before the runner moves on.
  */
-import type { LessonLab, LessonStep } from './lesson-lab';
+import type { DiskMeasures } from './disk-measures';
+import { hasCheck, type LessonLab, type LessonStep } from './lesson-lab';
+import { evaluatePageCheck, joinCheckRuns } from './page-check-run';
 import {
   isFinished,
   lessonReport,
@@ -41,6 +43,8 @@ export interface LessonRunnerOptions {
    */
   takeCheckpoint?(name: string): Promise<string>;
   restoreCheckpoint?(id: string): Promise<void>;
+  /** The running disk's measures, for steps with a page check; undefined while no disk is open. */
+  measureDisk?(): DiskMeasures | undefined;
   now?(): number;
   /** How often an open, unfinished step is checked. Default 5 s. */
   checkIntervalMs?: number;
@@ -73,6 +77,8 @@ export class LessonRunner {
   private problem: string | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private disposed = false;
+  /** The disk's measures when the open step began on this machine (page checks' `grewBy`). */
+  private baseline: { stepNumber: number; measures: DiskMeasures | undefined } | undefined;
   private readonly listeners = new Set<() => void>();
   private current: LessonSnapshot;
   private readonly options: LessonRunnerOptions & { -readonly [K in keyof typeof LESSON_DEFAULTS]: number };
@@ -114,6 +120,7 @@ export class LessonRunner {
   /** The machine stopped or is restarting: no script can run until `machineReady`. */
   machineStopped(): void {
     this.machineIsReady = false;
+    this.baseline = undefined;
     this.stopTimer();
     this.changed();
   }
@@ -136,7 +143,7 @@ export class LessonRunner {
   /** Runs the open step's check now (the "Check" button, `leaflab.check()`); resolves with its verdict. */
   async checkNow(): Promise<StepStatus> {
     const step = this.step();
-    if (step.check === undefined) return statusOf(this.progress, step.number);
+    if (!hasCheck(step)) return statusOf(this.progress, step.number);
     await this.whenIdle();
     await this.runCheck(step);
     return statusOf(this.progress, step.number);
@@ -157,6 +164,7 @@ export class LessonRunner {
       const checkpointId = this.progress.stepCheckpoints[step.number];
       this.progress = withStepRestarted(this.progress, this.options.lab.steps.length, step.number);
       this.hintsShown = 0;
+      this.baseline = undefined;
       await this.persist();
       if (checkpointId !== undefined && this.options.restoreCheckpoint) {
         this.machineIsReady = false;
@@ -214,13 +222,14 @@ export class LessonRunner {
         this.changed();
       }
     }
+    if (this.baseline?.stepNumber !== step.number) this.baseline = { stepNumber: step.number, measures: this.options.measureDisk?.() };
     this.scheduleCheck(0);
   }
 
   private scheduleCheck(delayMs: number): void {
     this.stopTimer();
     const step = this.step();
-    if (this.disposed || !this.machineIsReady || step.check === undefined || statusOf(this.progress, step.number).kind === 'done') return;
+    if (this.disposed || !this.machineIsReady || !hasCheck(step) || statusOf(this.progress, step.number).kind === 'done') return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       if (this.activity !== 'idle') return this.scheduleCheck(this.options.checkIntervalMs);
@@ -229,11 +238,15 @@ export class LessonRunner {
   }
 
   private async runCheck(step: LessonStep): Promise<void> {
-    if (step.check === undefined || !this.machineIsReady) return;
+    if (!hasCheck(step) || !this.machineIsReady) return;
     this.activity = 'check';
     this.changed();
     try {
-      const run = await this.options.runScript(step.check, this.options.checkTimeLimitSeconds);
+      const guest = step.check === undefined ? undefined : await this.options.runScript(step.check, this.options.checkTimeLimitSeconds);
+      // After the guest's check: what it waited for (a sync) is then in the figures.
+      const baseline = this.baseline?.stepNumber === step.number ? this.baseline.measures : undefined;
+      const page = step.pageCheck && evaluatePageCheck(step.pageCheck, this.options.measureDisk?.(), baseline);
+      const run = joinCheckRuns(guest, page);
       // The student may have moved to another step meanwhile: the verdict is still this step's.
       this.progress = withCheckResult(this.progress, this.options.lab.steps.length, step.number, run, (this.options.now ?? Date.now)());
       this.problem = undefined;

@@ -1,4 +1,4 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { DEFAULT_IMAGE_ID } from './support/default-image';
 import { LabPage } from './support/lab-page';
 
@@ -41,50 +41,4 @@ test('keyboard capture on the screen, a visible hint, and release with Ctrl+Alt+
   await expect(screen).toBeFocused(); // the screen comes next in the tab order
   await page.keyboard.press('Control+Alt+KeyG');
   await expect(screen).not.toBeFocused();
-});
-
-/** Where an element is relative to the viewport, in CSS pixels. */
-function boxOf(page: Page, testId: string) {
-  return page.getByTestId(testId).evaluate((element) => {
-    const { left, right, top, bottom } = element.getBoundingClientRect();
-    return { left, right, top, bottom, viewportHeight: window.innerHeight };
-  });
-}
-
-test('the layout works from a laptop to a projector, and a walk-through step brings the block map on screen', async ({ page }) => {
-  const lab = new LabPage(page);
-  await page.setViewportSize({ width: 1280, height: 720 });
-  await lab.open(DEFAULT_IMAGE_ID, '?ws=layout');
-  await lab.waitForPrompt();
-
-  for (const [width, height] of [
-    [800, 1000],
-    [1280, 720],
-    [1920, 1080],
-    [3840, 2160],
-  ] as const) {
-    await page.setViewportSize({ width, height });
-    // Nothing sticks out sideways: the page never scrolls horizontally.
-    expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth), `overflow at ${width} px`).toBeLessThanOrEqual(0);
-    const screen = await boxOf(page, 'vga-screen');
-    expect(screen.right - screen.left, `screen width at ${width} px`).toBeGreaterThan(300);
-    const map = await boxOf(page, 'block-map');
-    const walkthrough = await boxOf(page, 'walkthrough');
-    if (width >= 1280) expect(walkthrough.left, `walk-through beside the map at ${width} px`).toBeGreaterThanOrEqual(map.right);
-    else expect(walkthrough.top, `walk-through under the map at ${width} px`).toBeGreaterThanOrEqual(map.bottom);
-  }
-
-  // On a laptop the map starts below the fold; a step's button scrolls it on screen, and the
-  // walk-through, beside it, stays in view.
-  await page.setViewportSize({ width: 1280, height: 720 });
-  await page.evaluate(() => window.scrollTo(0, 0));
-  const before = await boxOf(page, 'block-map');
-  expect(before.top).toBeGreaterThan(before.viewportHeight);
-  const printed = (await lab.serialOutput()).length;
-  await page.getByTestId('walkthrough').getByRole('button', { name: 'Run in the machine' }).first().click();
-  await expect.poll(async () => (await boxOf(page, 'block-map')).top).toBeLessThan(720);
-  const walkthrough = await boxOf(page, 'walkthrough');
-  expect(walkthrough.top).toBeLessThan(720);
-  expect(walkthrough.bottom).toBeGreaterThan(0);
-  await lab.waitForSerial(/ sda1\r?\n/, printed, 30_000); // the step's command ran in the guest
 });

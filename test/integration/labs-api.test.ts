@@ -41,8 +41,8 @@ describe('GET /api/labs', () => {
         description: 'A fixture of lab:check.',
         image: 'leaflab-linux',
         steps: [
-          { number: 1, slug: 'first', title: 'A step', scripts: { setup: true, check: true, hint: true, solve: true } },
-          { number: 2, slug: 'second', title: 'Second step', scripts: { setup: false, check: false, hint: false, solve: false } },
+          { number: 1, slug: 'first', title: 'A step', scripts: { setup: true, check: true, hint: true, solve: true, pageCheck: false } },
+          { number: 2, slug: 'second', title: 'Second step', scripts: { setup: false, check: false, hint: false, solve: false, pageCheck: true } },
         ],
       });
     expect(server.output).toContain('labs: left out of /api/labs: labs/bad-layer/lab.json:5: "layer" must be a published layer id');

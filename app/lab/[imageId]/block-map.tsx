@@ -30,6 +30,15 @@ export interface BlockMapProps {
 /** The map section's element id, so the walk-through can bring the map on screen. */
 export const BLOCK_MAP_ELEMENT_ID = 'block-map';
 
+/**
+ * Scrolls the block map just enough to be on screen (nothing moves when it already is): a lesson
+ * step about the disk asks the student to watch it, and on a laptop it may be below the fold.
+ */
+export function bringBlockMapIntoView(): void {
+  const reduceMotion = window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+  document.getElementById(BLOCK_MAP_ELEMENT_ID)?.scrollIntoView({ block: 'nearest', behavior: reduceMotion ? 'auto' : 'smooth' });
+}
+
 /** How much one press of "Zoom in"/"Zoom out" (or +/-) changes the sectors per cell. */
 const ZOOM_STEP = 4;
 /** How often the open hover card re-reads its cell's counters (the cell changes with I/O). */

@@ -34,7 +34,7 @@ import { StatusBar } from './status-bar';
 import { StoragePanel } from './storage-panel';
 import { useWorkspaces } from './use-workspaces';
 import { VgaScreen } from './vga-screen';
-import { Walkthrough } from './walkthrough';
+import { LabsOnImage, type LabLink } from './labs-on-image';
 import { LessonAside, type LessonSetup } from '@/app/labs/[labId]/lesson-aside';
 import type { LayerRef } from '@/lib/workspaces/checkpoint-record';
 import { WorkspacePanel } from './workspace-panel';
@@ -54,6 +54,8 @@ interface LabViewProps {
    * (`workspaceName`), made on `lessonDisk`'s settings and published layers the first time.
    */
   lesson?: LessonSetup & { disk: { settings: BootSettings; layerIds: string[] } };
+  /** Outside a lesson: the labs that run on this image, offered beside the machine. */
+  labsOnImage?: readonly LabLink[];
 }
 
 /** What a machine boots from: changes to any of these start a new session. */
@@ -72,7 +74,7 @@ function sameBootTarget(a: BootTarget | undefined, b: BootTarget): boolean {
  * it. Workspace bookkeeping lives in lib/workspaces, the machine in LabSession; this component
  * wires them to the page.
  */
-export function LabView({ image: imageProp, assets: assetsProp, diskMode, workspaceName, sharedSettings, sharedLayerIds, lesson }: LabViewProps) {
+export function LabView({ image: imageProp, assets: assetsProp, diskMode, workspaceName, sharedSettings, sharedLayerIds, lesson, labsOnImage = [] }: LabViewProps) {
   const router = useRouter();
   // Every server render (a rename or switch changes the URL) hands over new but equal objects;
   // the machine must only restart when the image or assets really change.
@@ -362,7 +364,7 @@ export function LabView({ image: imageProp, assets: assetsProp, diskMode, worksp
               automationRef={lessonAutomation}
             />
           ) : (
-            diskMode === 'union' && <Walkthrough session={session} ready={ready} onReset={() => void resetDisk()} />
+            diskMode === 'union' && <LabsOnImage labs={labsOnImage} />
           )}
         </aside>
       </div>

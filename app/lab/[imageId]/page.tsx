@@ -8,6 +8,7 @@ import { describePublishedLayer } from '@/lib/server/layers/layer-service';
 import { Notice } from '@/app/components/notice';
 import { MissingAssetsNotice } from '@/app/components/missing-assets-notice';
 import { EMULATOR_ASSETS, missingEmulatorAssets } from '@/lib/server/emulator-assets';
+import { listServedLabs } from '@/lib/server/labs';
 import { LabView } from './lab-view';
 
 export const dynamic = 'force-dynamic';
@@ -166,6 +167,9 @@ export default async function LabPage({ params, searchParams }: { params: Params
     sharedLayerIds = lookup.chain;
   }
 
+  const labsOnImage = (await listServedLabs())
+    .filter((lab) => lab.image === imageId)
+    .map(({ id, title, description, steps }) => ({ id, title, description, stepCount: steps.length }));
   return (
     <LabView
       image={entry.published}
@@ -174,6 +178,7 @@ export default async function LabPage({ params, searchParams }: { params: Params
       workspaceName={ws}
       sharedSettings={share.kind === 'share' ? share.request.settings : undefined}
       sharedLayerIds={sharedLayerIds}
+      labsOnImage={labsOnImage}
     />
   );
 }

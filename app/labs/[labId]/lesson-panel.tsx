@@ -2,10 +2,11 @@
 
 import Link from 'next/link';
 import { useSyncExternalStore } from 'react';
-import type { LessonLab } from '@/lib/lessons/lesson-lab';
+import { hasCheck, type LessonLab } from '@/lib/lessons/lesson-lab';
 import { statusOf, type StepStatus } from '@/lib/lessons/lesson-progress';
 import type { LessonRunner, LessonSnapshot } from '@/lib/lessons/lesson-runner';
 import { ErrorMessage } from '@/app/components/error-message';
+import { bringBlockMapIntoView } from '@/app/lab/[imageId]/block-map';
 import { StepMarkdown } from './step-markdown';
 
 interface LessonPanelProps {
@@ -42,6 +43,14 @@ export function LessonPanel({ lab, runner, onRun, nextLab, progressNotice }: Les
   const step = lab.steps[progress.currentStep - 1] ?? lab.steps[0]!;
   const status = statusOf(progress, step.number);
   const isLast = step.number === lab.steps.length;
+  // A step whose check reads the disk through the page is about the block map: its commands bring it on screen.
+  const runStep =
+    onRun && step.pageCheck
+      ? (text: string) => {
+          onRun(text);
+          bringBlockMapIntoView();
+        }
+      : onRun;
 
   return (
     <section className="panel lesson" aria-labelledby="lesson-heading" data-testid="lesson">
@@ -79,12 +88,12 @@ export function LessonPanel({ lab, runner, onRun, nextLab, progressNotice }: Les
       )}
 
       <article className="lesson-step" data-testid="lesson-current-step" data-step={step.number}>
-        <StepMarkdown markdown={step.markdown} onRun={onRun} />
+        <StepMarkdown markdown={step.markdown} onRun={runStep} />
       </article>
 
       {lesson.problem && <ErrorMessage message={lesson.problem} />}
 
-      {step.check !== undefined ? (
+      {hasCheck(step) ? (
         <div className="lesson-check" data-testid="lesson-check" data-state={status.kind} aria-live="polite">
           <p>
             <strong>{STATE_MARK[status.kind]} Step {step.number}: {STATE_LABEL[status.kind]}</strong>
@@ -139,7 +148,7 @@ export function LessonPanel({ lab, runner, onRun, nextLab, progressNotice }: Les
           Restart this step
         </button>
         {!isLast && (
-          <button type="button" disabled={status.kind !== 'done' && step.check !== undefined} onClick={() => void runner.openStep(step.number + 1)}>
+          <button type="button" disabled={status.kind !== 'done' && hasCheck(step)} onClick={() => void runner.openStep(step.number + 1)}>
             Next step
           </button>
         )}

@@ -4,6 +4,7 @@ import { useEffect, useRef, useState, type RefObject } from 'react';
 import type { LessonAutomation } from '@/lib/lab/automation-hook';
 import type { LabSession, LabStatus } from '@/lib/lab/lab-session';
 import type { LessonLab } from '@/lib/lessons/lesson-lab';
+import { measureDisk } from '@/lib/lessons/disk-measures';
 import { newProgress, parseStoredProgress } from '@/lib/lessons/lesson-progress';
 import { LessonRunner } from '@/lib/lessons/lesson-runner';
 import { withWorkspaceRegistry, type WorkspaceRecord } from '@/lib/workspaces';
@@ -62,6 +63,10 @@ export function useLessonRunner({ lab, workspace, session, status, restoreCheckp
             return (await currentSession().saveCheckpoint(name)).checkpoint.id;
           },
           restoreCheckpoint: (id) => restoreRef.current(id),
+          measureDisk: () => {
+            const device = sessionRef.current?.disk?.device;
+            return device ? measureDisk(device) : undefined;
+          },
         });
         const runner = created;
         automationRef.current = {

@@ -89,7 +89,7 @@ export class LabPage {
   }
 
   async click(name: 'Start' | 'Stop' | 'Restart' | 'Reset disk' | 'Share'): Promise<void> {
-    // The header's button (the walk-through has a "Reset disk" of its own).
+    // The header's buttons (a lesson's panel has buttons of its own).
     await this.page.getByRole('group', { name: 'Machine controls' }).getByRole('button', { name, exact: true }).click();
   }
 

@@ -37,7 +37,7 @@ describe('steps', () => {
     ]);
     expect(parseSteps(files, 'labs/x/steps')).toEqual({
       problems: [],
-      steps: [{ number: 1, slug: 'intro', title: 'Getting started', markdown: files.get('01-intro.md'), scripts: { setup: false, check: true, hint: true, solve: false } }],
+      steps: [{ number: 1, slug: 'intro', title: 'Getting started', markdown: files.get('01-intro.md'), scripts: { setup: false, check: true, hint: true, solve: false, pageCheck: false } }],
     });
   });
 

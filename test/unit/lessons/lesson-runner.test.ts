@@ -18,7 +18,7 @@ const lab: LessonLab = {
     slug: `step-${number}`,
     title: `Step ${number}`,
     markdown: `# Step ${number}`,
-    scripts: { setup: true, check: true, hint: true, solve: false },
+    scripts: { setup: true, check: true, hint: true, solve: false, pageCheck: false },
     setup: `setup ${number}`,
     check: `check ${number}`,
     hints: [`hint ${number}a`, `hint ${number}b`],
@@ -180,5 +180,43 @@ describe('LessonRunner', () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(lesson.snapshot().finished).toBe(true);
     expect(lesson.report().finished).toBe(true);
+  });
+
+  it('a page check runs after the guest check, counts grewBy from the step’s start on this machine, and needs both to pass', async () => {
+    const measures = { liveLeafBytes: 0, frozenLayers: 0, rootFetchedBytes: 10_000_000 };
+    const [first] = lab.steps;
+    const pageLab: LessonLab = {
+      ...lab,
+      steps: [{ ...first!, pageCheck: { conditions: [{ measure: 'rootFetchedBytes', comparison: 'grewBy', target: 8_000_000, failure: 'read the file ({value} so far)' }] } }],
+    };
+    const order: string[] = [];
+    const lesson = runner(newProgress('demo'), {
+      lab: pageLab,
+      runScript: (script) => {
+        order.push(script);
+        return guest.run(script);
+      },
+      measureDisk: () => {
+        order.push('measure');
+        return { ...measures };
+      },
+    });
+    lesson.machineReady();
+    await vi.advanceTimersByTimeAsync(0);
+    // The baseline is taken once the step is set up, and the page is measured after the guest check.
+    expect(order).toEqual(['setup 1', 'measure', 'check 1', 'measure']);
+    guest.done.add(1);
+    measures.rootFetchedBytes += 5_000_000;
+    await vi.advanceTimersByTimeAsync(5000);
+    const status = lesson.snapshot().progress.steps[1];
+    expect(status?.kind === 'failed' && status.feedback.failures).toEqual(['read the file (4.8 MiB so far)']);
+
+    // A restarted machine measures again from its own boot: what it fetched before does not count.
+    lesson.machineStopped();
+    measures.rootFetchedBytes = 10_000_000;
+    lesson.machineReady();
+    await vi.advanceTimersByTimeAsync(0);
+    measures.rootFetchedBytes += 8_000_000;
+    expect((await lesson.checkNow()).kind).toBe('done');
   });
 });

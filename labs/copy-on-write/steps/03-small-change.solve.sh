@@ -1,0 +1,3 @@
+#!/bin/sh
+home=${LAB_HOME:-/root}
+echo "hello from $(hostname)" >>"$home/hello.txt" && sync
