@@ -3,18 +3,21 @@ import { formatBytes } from '@/lib/format';
 import { nonZeroBytes } from '@/lib/images/manifest';
 import { verifiedCatalog } from '@/lib/server/catalog-service';
 import { listImageRecipes } from '@/lib/server/image-recipes';
+import { listServedLabs } from '@/lib/server/labs';
+import { CatalogLabs } from './components/catalog-labs';
 import { CatalogWorkspaces } from './components/catalog-workspaces';
 import { Notice } from './components/notice';
 
 export const dynamic = 'force-dynamic';
 
 export default async function CatalogPage() {
-  const [catalog, recipes] = await Promise.all([verifiedCatalog(), listImageRecipes()]);
+  const [catalog, recipes, labs] = await Promise.all([verifiedCatalog(), listImageRecipes(), listServedLabs()]);
   const images = [...catalog.entries.values()].map((entry) => entry.published);
   const unbuilt = recipes.filter((recipe) => !catalog.entries.has(recipe.id) && !catalog.problems.some((p) => p.folder === recipe.id));
 
   return (
     <>
+      <CatalogLabs labs={labs} builtImageTitles={new Map(images.map((image) => [image.id, image.title]))} recipes={recipes} />
       {images.length === 0 && (
         <Notice title="No images built yet">
           <p>
