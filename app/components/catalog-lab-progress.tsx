@@ -3,7 +3,8 @@
 import Link from 'next/link';
 import { useEffect, useState } from 'react';
 import { withWorkspaceRegistry } from '@/lib/workspaces';
-import { labWorkspaceName, summarizeLabProgress, type LabProgressSummary } from './lab-progress-summary';
+import { labWorkspaceName } from '@/lib/labs/lab-format';
+import { summarizeLabProgress, type LabProgressSummary } from './lab-progress-summary';
 
 interface CatalogLabProgressProps {
   labId: string;

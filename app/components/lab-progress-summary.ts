@@ -4,11 +4,6 @@
  */
 import { isFinished, parseStoredProgress, statusOf } from '@/lib/lessons/lesson-progress';
 
-/** The workspace a lab's page keeps its disk and progress in, on the lab's image (app/labs/[labId]/page.tsx). */
-export function labWorkspaceName(labId: string): string {
-  return `lab-${labId}`;
-}
-
 export interface LabProgressSummary {
   /** The student has begun: the card's link says "Continue lab" rather than "Start lab". */
   started: boolean;

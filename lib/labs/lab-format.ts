@@ -25,6 +25,11 @@ import type { BootSettings } from '../images/manifest';
  */
 export const LAB_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,35}$/;
 
+/** The workspace a lab's page keeps the student's disk and progress in, on the lab's image. */
+export function labWorkspaceName(labId: string): string {
+  return `lab-${labId}`;
+}
+
 /** `NN-<slug>.md` and its companions: two-digit number, lower-case slug, then the kind. */
 export const STEP_FILE_PATTERN = /^(\d{2})-([a-z0-9][a-z0-9-]*)(\.md|\.setup\.sh|\.check\.sh|\.hint\.md|\.solve\.sh|\.page-check\.json)$/;
 

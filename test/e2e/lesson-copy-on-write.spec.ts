@@ -98,7 +98,7 @@ test('works through the lab: red with feedback from the guest and the page, the 
   await lesson.waitForSerial(/ 4194304 [^\n]*random\.bin\r?\n/, printed, 60_000);
   await expectGreen(lesson, page, 2);
   const layers = await page.evaluate(() => window.leaflab!.blockMap()!.layers.map((layer) => layer.label));
-  expect(layers, 'each step began with a checkpoint, drawn as a layer of its own').toEqual(expect.arrayContaining(['lab copy-on-write step 1', 'lab copy-on-write step 2']));
+  expect(layers, 'each step began with a checkpoint, drawn as a layer of its own').toEqual(expect.arrayContaining(['checkpoint “lab copy-on-write step 1”', 'checkpoint “lab copy-on-write step 2”']));
 
   // 3. A small change: the page wants some writes, and not more than 1 MiB.
   await lesson.openStep(3);

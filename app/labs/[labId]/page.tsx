@@ -5,6 +5,7 @@ import { MissingAssetsNotice } from '@/app/components/missing-assets-notice';
 import { LabView } from '@/app/lab/[imageId]/lab-view';
 import { EMULATOR_ASSETS, missingEmulatorAssets } from '@/lib/server/emulator-assets';
 import { loadLesson } from '@/lib/server/lesson-loader';
+import { labWorkspaceName } from '@/lib/labs/lab-format';
 
 export const dynamic = 'force-dynamic';
 
@@ -45,7 +46,7 @@ export default async function LessonPage({ params }: { params: Params }) {
       image={load.image}
       assets={EMULATOR_ASSETS}
       diskMode="union"
-      workspaceName={`lab-${load.lab.id}`}
+      workspaceName={labWorkspaceName(load.lab.id)}
       sharedSettings={undefined}
       sharedLayerIds={undefined}
       lesson={{ lab: load.lab, nextLab: load.nextLab, disk: { settings: load.settings, layerIds: load.layerIds } }}
