@@ -7,9 +7,10 @@ import { LessonPage } from './support/lesson-page';
  * Issue #13's walk through "Copy-on-write, block by block" on the default image, as a student
  * does it: each check is red first with its feedback (the page's own conditions on the disk
  * among them) and a hint; the work goes through the serial console (a step's "Run in the
- * machine" button, or its solve script typed as a here-document); the check turns green. A
- * reload keeps the progress; the last step is the header's Reset disk, and the finished lab
- * offers the next one. The layout is checked from 800 px up on the way.
+ * machine" button, or its solve script typed as a here-document); the check turns green.
+ * "Restart this step" returns the disk to the step's start (sha-256 in the guest); a reload
+ * keeps the progress; the last step is the header's Reset disk, and the finished lab offers the
+ * next one. The layout is checked from 800 px up on the way.
  */
 test.describe.configure({ mode: 'serial' });
 
@@ -100,9 +101,25 @@ test('works through the lab: red with feedback from the guest and the page, the 
   const layers = await page.evaluate(() => window.leaflab!.blockMap()!.layers.map((layer) => layer.label));
   expect(layers, 'each step began with a checkpoint, drawn as a layer of its own').toEqual(expect.arrayContaining(['checkpoint “lab copy-on-write step 1”', 'checkpoint “lab copy-on-write step 2”']));
 
-  // 3. A small change: the page wants some writes, and not more than 1 MiB.
+  // 3. A small change: the page wants some writes, and not more than 1 MiB. First a detour:
+  //    too much work, then "Restart this step" puts the disk back as the step began (sha-256 of
+  //    every file under /root, in the guest), and the step is red again.
   await lesson.openStep(3);
   await expectRedWithHint(lesson, page, 3, [/hello\.txt has no line/]);
+  // Dot files left out: the shell may keep its history in /root.
+  const treeSha = "find /root -type f ! -name '.*' | sort | xargs sha256sum | sha256sum";
+  const atStart = /([0-9a-f]{64})  -/.exec(await lesson.run(treeSha))?.[1];
+  expect(atStart).toMatch(/^[0-9a-f]{64}$/);
+  await lesson.runInTerminal(`${solveScriptOf(3)}\ndd if=/dev/urandom of=/root/scratch.bin bs=64k count=32 2>/dev/null && sync\n`);
+  expect((await lesson.check()).steps[2]?.feedback).toMatch(/The leaf took .* since this step began: more than a small change/);
+  expect(/([0-9a-f]{64})  -/.exec(await lesson.run(treeSha))?.[1]).not.toBe(atStart);
+  page.once('dialog', (dialog) => void dialog.accept());
+  await page.getByRole('button', { name: 'Restart this step' }).click();
+  await page.waitForFunction(() => window.leaflab?.status !== 'running', undefined, { timeout: 60_000 });
+  await lesson.waitForStatus('running', BOOT_LIMIT_MS);
+  await lesson.waitForStepState(3, 'failed');
+  expect(/([0-9a-f]{64})  -/.exec(await lesson.run(treeSha))?.[1], 'the disk as step 3 began').toBe(atStart);
+  expect(await lesson.fileExists('/root/scratch.bin')).toBe(false);
   await lesson.runInTerminal(solveScriptOf(3));
   await expectGreen(lesson, page, 3);
 
