@@ -130,7 +130,10 @@ export class LessonRunner {
     this.hintsShown = 0;
     this.changed();
     await this.persist();
-    await this.beginStep();
+    // A check or setup still running (of the step left) would make beginStep skip this one's
+    // checkpoint and setup: wait for it, then begin the step the student has open now.
+    await this.whenIdle();
+    if (this.progress.currentStep === stepNumber) await this.beginStep();
   }
 
   showNextHint(): void {
@@ -244,8 +247,11 @@ export class LessonRunner {
     try {
       const guest = step.check === undefined ? undefined : await this.options.runScript(step.check, this.options.checkTimeLimitSeconds);
       // After the guest's check: what it waited for (a sync) is then in the figures.
-      const baseline = this.baseline?.stepNumber === step.number ? this.baseline.measures : undefined;
-      const page = step.pageCheck && evaluatePageCheck(step.pageCheck, this.options.measureDisk?.(), baseline);
+      const measures = this.options.measureDisk?.();
+      // A step checked before its baseline was taken (it began while the machine was away)
+      // starts its baseline now: its `grewBy` counts from here, never from zero.
+      if (this.baseline?.stepNumber !== step.number) this.baseline = { stepNumber: step.number, measures };
+      const page = step.pageCheck && evaluatePageCheck(step.pageCheck, measures, this.baseline.measures);
       const run = joinCheckRuns(guest, page);
       // The student may have moved to another step meanwhile: the verdict is still this step's.
       this.progress = withCheckResult(this.progress, this.options.lab.steps.length, step.number, run, (this.options.now ?? Date.now)());

@@ -14,8 +14,8 @@ function shown(condition: PageCondition, amount: number): string {
 }
 
 /**
- * `baseline`: the measures when the step began on this machine (for `grewBy`); undefined when
- * the disk was not open then, and `grewBy` counts from zero.
+ * `baseline`: the measures when the step began on this machine (for `grewBy`). Without one,
+ * nothing has grown yet: a `grewBy` never passes on a figure it cannot compare.
  */
 export function evaluatePageCheck(pageCheck: PageCheck, measures: DiskMeasures | undefined, baseline: DiskMeasures | undefined): CheckRun {
   if (!measures) return { status: 1, timedOut: false, outputText: 'FAIL: The disk is not open yet, so the page cannot look at it; wait for the machine to start.\n' };
@@ -23,7 +23,7 @@ export function evaluatePageCheck(pageCheck: PageCheck, measures: DiskMeasures |
   let failed = false;
   for (const condition of pageCheck.conditions) {
     const now = measures[condition.measure];
-    const value = condition.comparison === 'grewBy' ? now - (baseline?.[condition.measure] ?? 0) : now;
+    const value = condition.comparison === 'grewBy' ? now - (baseline?.[condition.measure] ?? now) : now;
     const holds = condition.comparison === 'atMost' ? value <= condition.target : value >= condition.target;
     if (holds) {
       lines.push(`ok: ${condition.measure} ${condition.comparison === 'grewBy' ? 'grew by ' : 'is '}${shown(condition, value)}`);

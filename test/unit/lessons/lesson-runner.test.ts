@@ -219,4 +219,28 @@ describe('LessonRunner', () => {
     measures.rootFetchedBytes += 8_000_000;
     expect((await lesson.checkNow()).kind).toBe('done');
   });
+
+  it('a step opened while the previous step’s check still runs is set up once that check ends', async () => {
+    let releaseCheck: (() => void) | undefined;
+    const lesson = runner(newProgress('demo'), {
+      runScript: (script) => {
+        guest.ran.push(script);
+        if (script !== 'check 1') return Promise.resolve({ status: script.startsWith('setup') ? 0 : 1, timedOut: false, outputText: '' });
+        return new Promise<CheckRun>((resolve) => {
+          releaseCheck = () => resolve({ status: 1, timedOut: false, outputText: 'FAIL: slow\n' });
+        });
+      },
+    });
+    lesson.machineReady();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(guest.ran).toEqual(['setup 1', 'check 1']); // still running
+    const opened = lesson.openStep(2);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(guest.ran).toEqual(['setup 1', 'check 1']);
+    releaseCheck!();
+    await opened;
+    await vi.advanceTimersByTimeAsync(0);
+    expect(guest.ran).toEqual(['setup 1', 'check 1', 'setup 2', 'check 2']);
+    expect(lesson.snapshot().progress.stepsSetUp).toEqual([1, 2]);
+  });
 });
