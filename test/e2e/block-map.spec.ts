@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 import { CELL_STATE_COLORS, partitionOutlineColor } from '../../lib/blockmap/palette';
 import { defaultManifest, DEFAULT_IMAGE_ID } from './support/default-image';
@@ -111,15 +110,6 @@ test('the block map shows written sectors as leaf, on the canvas too, the downlo
   expect(LEAF_COLORS).toContain(await cellColorOf(page, FIRST_SECTOR));
   const shot = await page.screenshot({ fullPage: true });
   await test.info().attach('lab with the block map', { body: shot, contentType: 'image/png' });
-  // `LEAFLAB_README_SCREENSHOT=1 npx playwright test block-map` refreshes the README's picture.
-  if (process.env.LEAFLAB_README_SCREENSHOT) {
-    const viewport = page.viewportSize()!;
-    await page.setViewportSize({ width: 1680, height: 1900 });
-    await page.evaluate(() => window.scrollTo(0, 0));
-    await waitForFlashesToFade(page);
-    writeFileSync(path.join(process.cwd(), 'docs', 'lab-block-map.png'), await page.screenshot());
-    await page.setViewportSize(viewport);
-  }
 
   page.once('dialog', (dialog) => void dialog.accept());
   await lab.click('Reset disk');

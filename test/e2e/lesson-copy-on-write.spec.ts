@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { LessonPage } from './support/lesson-page';
@@ -99,6 +99,14 @@ test('works through the lab: red with feedback from the guest and the page, the 
   await lesson.waitForSerial(/ 4194304 [^\n]*random\.bin\r?\n/, printed, 60_000);
   await expectGreen(lesson, page, 2);
   const layers = await page.evaluate(() => window.leaflab!.blockMap()!.layers.map((layer) => layer.label));
+  // `LEAFLAB_README_SCREENSHOT=1 npx playwright test lesson-copy-on-write` refreshes the README's picture.
+  if (process.env.LEAFLAB_README_SCREENSHOT) {
+    await page.setViewportSize({ width: 1680, height: 1900 });
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.waitForTimeout(1500); // past the write flashes: cells show their layer colours
+    writeFileSync(path.join(process.cwd(), 'docs', 'lab-block-map.png'), await page.screenshot());
+    await page.setViewportSize({ width: 1280, height: 720 });
+  }
   expect(layers, 'each step began with a checkpoint, drawn as a layer of its own').toEqual(expect.arrayContaining(['checkpoint “lab copy-on-write step 1”', 'checkpoint “lab copy-on-write step 2”']));
 
   // 3. A small change: the page wants some writes, and not more than 1 MiB. First a detour:
