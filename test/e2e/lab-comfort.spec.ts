@@ -32,6 +32,9 @@ test('keyboard capture on the screen, a visible hint, and release with Ctrl+Alt+
   await page.keyboard.type('released-keys');
   expect(await lab.screenText()).not.toContain('released-keys');
 
+  // Beside the machine: the labs that teach on this image.
+  await expect(page.getByTestId('labs-on-image').getByRole('link', { name: 'Copy-on-write, block by block' })).toHaveAttribute('href', '/labs/copy-on-write');
+
   // The controls are labelled and reachable by keyboard.
   for (const name of ['Start', 'Stop', 'Restart', 'Reset disk', 'Share', 'Fullscreen']) {
     await expect(page.getByRole('button', { name, exact: true }).first()).toBeVisible();
