@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The slow lane (npm run test:slow): checks too long for `npm test`, today the rebuild of
 # debian-lab that proves its sha-256 (about 10 minutes on a 2-core machine) and the browser
-# kill test (Chromium SIGKILLed twenty times during writes, about 10 minutes), and the lesson
-# walk-through of labs/linux-basics (about 6 minutes). Builds what is missing first, as npm test does.
+# kill test (Chromium SIGKILLed twenty times during writes, about 10 minutes), the lesson
+# walk-through of labs/linux-basics (about 6 minutes) and v86's own async disk (half a minute).
+# Builds what is missing first, as npm test does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -11,7 +11,7 @@ import { LabServer, NginxServer } from './support/servers';
 /**
  * The fault suite of issue #11: a real proxy between Chromium and the image host (nginx serving
  * the catalog) breaks the replies in each way a network, CDN or proxy can, while the guest
- * hashes slices of the walk-through's sample file with sha256sum. Each time the guest must see
+ * hashes slices of the image's 10 MiB sample file with sha256sum. Each time the guest must see
  * the right hash, or the lab must stop with a clear error; a wrong hash never appears.
  *
  * To keep it short there are three boots: one machine goes through the faults it survives

@@ -73,23 +73,8 @@ test('stop pauses the machine, start resumes it, restart boots it again', async 
   expect(await lab.run('cat /proc/uptime')).toMatch(/^\s*\d+\.\d+/m);
 });
 
-test.describe('other disk backends, kept for comparisons', () => {
-  test("v86's own async Range disk still boots the image (?disk=v86-async)", async ({ page }) => {
-    const baseline = new LabPage(page);
-    await baseline.open(DEFAULT_IMAGE_ID, '?disk=v86-async');
-    await baseline.waitForPrompt();
-    const stats = await page.evaluate(() => window.leaflab!.stats());
-    expect(stats.diskMode).toBe('v86-async');
-    expect(stats.requests).toBeGreaterThan(0);
-    expect(stats.bytesFetched).toBeLessThan(stats.bytesRead * 1.5);
-    // v86's own disk is metered through its IDE drive: every fetched read is asynchronous.
-    expect(stats.asyncReads).toBeGreaterThan(0);
-    expect(stats.readWaitMs).toBeGreaterThan(0);
-  });
-
-  test('an unknown disk mode gives a page that names the valid ones', async ({ page }) => {
-    await page.goto(`/lab/${DEFAULT_IMAGE_ID}?disk=floppy`);
-    await expect(page.getByRole('heading', { name: 'Unknown disk mode' })).toBeVisible();
-    await expect(page.getByRole('link', { name: 'v86-async' })).toBeVisible();
-  });
+test('an unknown disk mode gives a page that names the valid ones', async () => {
+  await page.goto(`/lab/${DEFAULT_IMAGE_ID}?disk=floppy`);
+  await expect(page.getByRole('heading', { name: 'Unknown disk mode' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'v86-async' })).toBeVisible();
 });

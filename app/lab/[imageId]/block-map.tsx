@@ -27,7 +27,7 @@ export interface BlockMapProps {
   model: BlockMapModel;
 }
 
-/** The map section's element id, so the walk-through can bring the map on screen. */
+/** The map section's element id, so a lesson step can bring the map on screen. */
 export const BLOCK_MAP_ELEMENT_ID = 'block-map';
 
 /**
