@@ -5,13 +5,16 @@
  * TypeScript.
  */
 import { formatBytes } from '../format';
-import type { PageCheck, PageCondition } from '../labs/page-check';
+import type { PageCheck, PageComparison, PageCondition, PageMeasure } from '../labs/page-check';
 import type { DiskMeasures } from './disk-measures';
 import type { CheckRun } from './lesson-progress';
 
 function shown(condition: PageCondition, amount: number): string {
   return condition.measure.endsWith('Bytes') ? formatBytes(amount) : String(amount);
 }
+
+const MEASURE_LABEL: Record<PageMeasure, string> = { liveLeafBytes: 'live leaf', frozenLayers: 'frozen layers', rootFetchedBytes: 'root fetched' };
+const COMPARISON_LABEL: Record<PageComparison, string> = { atLeast: 'at least', atMost: 'at most', grewBy: 'at least' };
 
 /**
  * `baseline`: the measures when the step began on this machine (for `grewBy`). Without one,
@@ -26,7 +29,8 @@ export function evaluatePageCheck(pageCheck: PageCheck, measures: DiskMeasures |
     const value = condition.comparison === 'grewBy' ? now - (baseline?.[condition.measure] ?? now) : now;
     const holds = condition.comparison === 'atMost' ? value <= condition.target : value >= condition.target;
     if (holds) {
-      lines.push(`ok: ${condition.measure} ${condition.comparison === 'grewBy' ? 'grew by ' : 'is '}${shown(condition, value)}`);
+      const verb = condition.comparison === 'grewBy' ? 'grew by' : 'is';
+      lines.push(`ok: ${MEASURE_LABEL[condition.measure]} ${verb} ${shown(condition, value)} (${COMPARISON_LABEL[condition.comparison]} ${shown(condition, condition.target)})`);
       continue;
     }
     failed = true;

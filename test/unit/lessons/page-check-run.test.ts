@@ -25,7 +25,11 @@ describe('evaluatePageCheck', () => {
 
   it('passes when every condition holds; grewBy counts from the step’s baseline, and never passes without one', () => {
     const measures = { liveLeafBytes: 4 * MiB, rootFetchedBytes: 24 * MiB, frozenLayers: 0 };
-    expect(evaluatePageCheck(check, measures, { liveLeafBytes: 0, rootFetchedBytes: 16 * MiB, frozenLayers: 0 }).status).toBe(0);
+    expect(evaluatePageCheck(check, measures, { liveLeafBytes: 0, rootFetchedBytes: 16 * MiB, frozenLayers: 0 })).toEqual({
+      status: 0,
+      timedOut: false,
+      outputText: 'ok: live leaf is 4.0 MiB (at least 4.0 MiB)\nok: root fetched grew by 8.0 MiB (at least 8.0 MiB)\nok: frozen layers is 0 (at most 0)\n',
+    });
     expect(evaluatePageCheck(check, measures, { liveLeafBytes: 0, rootFetchedBytes: 16 * MiB + 1, frozenLayers: 0 }).status).toBe(1);
     expect(evaluatePageCheck(check, measures, undefined).outputText).toContain('FAIL: Fetched 0 B more.');
   });
