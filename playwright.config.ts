@@ -25,9 +25,10 @@ export const chromiumArgs = [
  * runs everything else, so that `npm test` stays near its 45 minutes: killing Chromium twenty
  * times during writes takes about 10 of them; the linux-basics lesson on debian-lab about 5½
  * (the copy-on-write lesson, 2 minutes on the default image, covers the lesson machinery in
- * `npm test`); the comparison disk backends half a minute (the benchmark boots them too).
+ * `npm test`); the comparison disk backends and debian-lab's share link half a minute each
+ * (the benchmark boots the backends too; share links are checked on the default image).
  */
-const SLOW_SPECS = ['**/kill-during-writes.spec.ts', '**/lesson-linux-basics.spec.ts', '**/comparison-disks.spec.ts'];
+const SLOW_SPECS = ['**/kill-during-writes.spec.ts', '**/lesson-linux-basics.spec.ts', '**/comparison-disks.spec.ts', '**/debian-lab-share.spec.ts'];
 const slowLane = process.env.LEAFLAB_SLOW_LANE === '1';
 
 export default defineConfig({
