@@ -7,7 +7,7 @@ import { LAYER_ID_PATTERN } from '../layers/layer-format';
 import { LAB_ID_PATTERN, type LabJson, type LabMachine, type LabProblem } from './lab-format';
 
 export type { LabJson };
-import { keyLine, keyOffset, lineAt } from './text-lines';
+import { keyLine, keyOffset, syntaxErrorLine } from './text-lines';
 
 
 const KNOWN_FIELDS = ['title', 'description', 'image', 'layer', 'machine', 'next'] as const;
@@ -15,15 +15,6 @@ const MACHINE_FIELDS = ['memoryMiB', 'vgaMemoryMiB', 'acpi'] as const;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** V8 says "… at position N" (Node 20) or "(line L column C)" (later versions); either gives the line. */
-function syntaxErrorLine(text: string, message: string): number {
-  const lineColumn = /line (\d+) column \d+/.exec(message);
-  if (lineColumn) return Number(lineColumn[1]);
-  const position = /at position (\d+)/.exec(message);
-  if (position) return lineAt(text, Number(position[1]));
-  return lineAt(text, text.length); // "Unexpected end of JSON input": the end is where it broke
 }
 
 /** Parses lab.json's text; `file` names it in problems (e.g. labs/linux-basics/lab.json). */

@@ -12,7 +12,7 @@
  * anything in the student's browser, and lab:check can validate every field up front.
  */
 import type { LabProblem } from './lab-format';
-import { keyLine, lineAt } from './text-lines';
+import { keyLine, lineAt, syntaxErrorLine } from './text-lines';
 
 /** What the page can measure on the running disk (lib/lessons/disk-measures.ts computes them). */
 export const PAGE_MEASURES = {
@@ -54,8 +54,8 @@ export function parsePageCheck(text: string, file: string): { pageCheck?: PageCh
   try {
     value = JSON.parse(text);
   } catch (error) {
-    const position = /position (\d+)/.exec((error as Error).message);
-    add(position ? lineAt(text, Number(position[1])) : 1, `not valid JSON: ${(error as Error).message}`);
+    const message = (error as Error).message;
+    add(syntaxErrorLine(text, message), `not valid JSON: ${message}`);
     return { problems };
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {

@@ -22,3 +22,12 @@ export function keyOffset(text: string, key: string): number {
   const match = new RegExp(`"${key}"\\s*:`).exec(text);
   return match ? match.index : 0;
 }
+
+/** V8 says "… at position N" (Node 20) or "(line L column C)" (later versions); either gives the line. */
+export function syntaxErrorLine(text: string, message: string): number {
+  const lineColumn = /line (\d+) column \d+/.exec(message);
+  if (lineColumn) return Number(lineColumn[1]);
+  const position = /at position (\d+)/.exec(message);
+  if (position) return lineAt(text, Number(position[1]));
+  return lineAt(text, text.length); // "Unexpected end of JSON input": the end is where it broke
+}

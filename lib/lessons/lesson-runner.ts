@@ -10,6 +10,7 @@
  * saved after every change that a reload must see (a step set up, a check's verdict, a
  * checkpoint taken), before the runner moves on.
  */
+import type { PageCheck } from '../labs/page-check';
 import type { DiskMeasures } from './disk-measures';
 import { hasCheck, type LessonLab, type LessonStep } from './lesson-lab';
 import { evaluatePageCheck, joinCheckRuns } from './page-check-run';
@@ -225,7 +226,7 @@ export class LessonRunner {
         this.changed();
       }
     }
-    if (this.baseline?.stepNumber !== step.number) this.baseline = { stepNumber: step.number, measures: this.options.measureDisk?.() };
+    if (step.pageCheck && this.baseline?.stepNumber !== step.number) this.baseline = { stepNumber: step.number, measures: this.options.measureDisk?.() };
     this.scheduleCheck(0);
   }
 
@@ -246,13 +247,7 @@ export class LessonRunner {
     this.changed();
     try {
       const guest = step.check === undefined ? undefined : await this.options.runScript(step.check, this.options.checkTimeLimitSeconds);
-      // After the guest's check: what it waited for (a sync) is then in the figures.
-      const measures = this.options.measureDisk?.();
-      // A step checked before its baseline was taken (it began while the machine was away)
-      // starts its baseline now: its `grewBy` counts from here, never from zero.
-      if (this.baseline?.stepNumber !== step.number) this.baseline = { stepNumber: step.number, measures };
-      const page = step.pageCheck && evaluatePageCheck(step.pageCheck, measures, this.baseline.measures);
-      const run = joinCheckRuns(guest, page);
+      const run = joinCheckRuns(guest, step.pageCheck && this.runPageCheck(step.number, step.pageCheck));
       // The student may have moved to another step meanwhile: the verdict is still this step's.
       this.progress = withCheckResult(this.progress, this.options.lab.steps.length, step.number, run, (this.options.now ?? Date.now)());
       this.problem = undefined;
@@ -264,6 +259,18 @@ export class LessonRunner {
       this.changed();
     }
     if (step.number === this.progress.currentStep && this.problem === undefined) this.scheduleCheck(this.options.checkIntervalMs);
+  }
+
+  /**
+   * Measures the disk (whole-disk counts: only for steps that have a page check) after the
+   * guest's check, so what that check waited for (a sync) is in the figures. A step checked
+   * before its baseline was taken (it began while the machine was away) starts its baseline
+   * now: its `grewBy` counts from here, never from zero.
+   */
+  private runPageCheck(stepNumber: number, pageCheck: PageCheck): CheckRun {
+    const measures = this.options.measureDisk?.();
+    if (this.baseline?.stepNumber !== stepNumber) this.baseline = { stepNumber, measures };
+    return evaluatePageCheck(pageCheck, measures, this.baseline.measures);
   }
 
   private async whenIdle(): Promise<void> {

@@ -243,4 +243,18 @@ describe('LessonRunner', () => {
     expect(guest.ran).toEqual(['setup 1', 'check 1', 'setup 2', 'check 2']);
     expect(lesson.snapshot().progress.stepsSetUp).toEqual([1, 2]);
   });
+
+  it('never measures the disk for a step without a page check (whole-disk counts every 5 s would be wasted)', async () => {
+    let measured = 0;
+    const lesson = runner(newProgress('demo'), {
+      measureDisk: () => {
+        measured += 1;
+        return { liveLeafBytes: 0, frozenLayers: 0, rootFetchedBytes: 0 };
+      },
+    });
+    lesson.machineReady();
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(guest.ran.filter((script) => script === 'check 1').length).toBeGreaterThan(1);
+    expect(measured).toBe(0);
+  });
 });
