@@ -1,7 +1,7 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { LessonPage } from './support/lesson-page';
+import { LessonPage, solveScriptOf } from './support/lesson-page';
 
 /**
  * Issue #13's walk through "Copy-on-write, block by block" on the default image, as a student
@@ -15,15 +15,7 @@ import { LessonPage } from './support/lesson-page';
 test.describe.configure({ mode: 'serial' });
 
 const LAB_ID = 'copy-on-write';
-const STEPS_FOLDER = path.join(process.cwd(), 'labs', LAB_ID, 'steps');
 const BOOT_LIMIT_MS = 120_000;
-
-function solveScriptOf(number: number): string {
-  const prefix = `${String(number).padStart(2, '0')}-`;
-  const file = readdirSync(STEPS_FOLDER).find((entry) => entry.startsWith(prefix) && entry.endsWith('.solve.sh'));
-  if (!file) throw new Error(`${STEPS_FOLDER} has no solve script for step ${number}`);
-  return readFileSync(path.join(STEPS_FOLDER, file), 'utf8');
-}
 
 /** Where an element is relative to the viewport, in CSS pixels. */
 function boxOf(page: Page, testId: string) {
@@ -81,7 +73,7 @@ test('works through the lab: red with feedback from the guest and the page, the 
 
   // 1. A check in the guest only.
   await expectRedWithHint(lesson, page, 1, [/sectors\.txt does not exist yet/]);
-  await lesson.runInTerminal(solveScriptOf(1));
+  await lesson.runInTerminal(solveScriptOf(LAB_ID, 1));
   await expectGreen(lesson, page, 1);
 
   // 2. The guest's check and the page's (the leaf took 4 MiB since the step's checkpoint). The
@@ -118,7 +110,7 @@ test('works through the lab: red with feedback from the guest and the page, the 
   const treeSha = "find /root -type f ! -name '.*' | sort | xargs sha256sum | sha256sum";
   const atStart = /([0-9a-f]{64})  -/.exec(await lesson.run(treeSha))?.[1];
   expect(atStart).toMatch(/^[0-9a-f]{64}$/);
-  await lesson.runInTerminal(`${solveScriptOf(3)}\ndd if=/dev/urandom of=/root/scratch.bin bs=64k count=32 2>/dev/null && sync\n`);
+  await lesson.runInTerminal(`${solveScriptOf(LAB_ID, 3)}\ndd if=/dev/urandom of=/root/scratch.bin bs=64k count=32 2>/dev/null && sync\n`);
   expect((await lesson.check()).steps[2]?.feedback).toMatch(/The leaf took .* since this step began: more than a small change/);
   expect(/([0-9a-f]{64})  -/.exec(await lesson.run(treeSha))?.[1]).not.toBe(atStart);
   page.once('dialog', (dialog) => void dialog.accept());
@@ -128,7 +120,7 @@ test('works through the lab: red with feedback from the guest and the page, the 
   await lesson.waitForStepState(3, 'failed');
   expect(/([0-9a-f]{64})  -/.exec(await lesson.run(treeSha))?.[1], 'the disk as step 3 began').toBe(atStart);
   expect(await lesson.fileExists('/root/scratch.bin')).toBe(false);
-  await lesson.runInTerminal(solveScriptOf(3));
+  await lesson.runInTerminal(solveScriptOf(LAB_ID, 3));
   await expectGreen(lesson, page, 3);
 
   // A reload: the progress is still there, and the machine comes back on the same disk.
@@ -141,7 +133,7 @@ test('works through the lab: red with feedback from the guest and the page, the 
   // 4. A check on the page only: the root fetched since the step began.
   await lesson.openStep(4);
   await expectRedWithHint(lesson, page, 4, [/The machine fetched .* of the root image since this step began/]);
-  await lesson.runInTerminal(solveScriptOf(4));
+  await lesson.runInTerminal(solveScriptOf(LAB_ID, 4));
   await expectGreen(lesson, page, 4);
 
   // 5. Reset disk, the header's button: the files and the checkpoint layers are gone.

@@ -1,7 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { LessonPage } from './support/lesson-page';
+import { LessonPage, solveScriptOf } from './support/lesson-page';
 
 /**
  * Issue #13's walk through "Linux command line basics" on debian-lab, as a student does it, in
@@ -13,16 +11,7 @@ import { LessonPage } from './support/lesson-page';
 test.describe.configure({ mode: 'serial' });
 
 const LAB_ID = 'linux-basics';
-const STEPS_FOLDER = path.join(process.cwd(), 'labs', LAB_ID, 'steps');
 const BOOT_LIMIT_MS = 180_000;
-
-/** The step's solve script, as the instructor wrote it: the work a student would type. */
-function solveScriptOf(number: number): string {
-  const prefix = `${String(number).padStart(2, '0')}-`;
-  const file = readdirSync(STEPS_FOLDER).find((entry) => entry.startsWith(prefix) && entry.endsWith('.solve.sh'));
-  if (!file) throw new Error(`${STEPS_FOLDER} has no solve script for step ${number}`);
-  return readFileSync(path.join(STEPS_FOLDER, file), 'utf8');
-}
 
 let page: Page;
 let lesson: LessonPage;
@@ -55,7 +44,7 @@ test('works through every step: red with feedback and a hint, the work, green; p
     await expect(page.getByTestId('lesson-hints')).not.toBeEmpty();
 
     // 2. The work, through the serial console; then the check is green.
-    await lesson.runInTerminal(solveScriptOf(number));
+    await lesson.runInTerminal(solveScriptOf(LAB_ID, number));
     const after = await lesson.check();
     expect(after.steps[number - 1], `step ${number}: ${after.steps[number - 1]?.feedback ?? ''}`).toMatchObject({ state: 'done' });
     await expect(page.getByTestId('lesson-check')).toHaveAttribute('data-state', 'done');
@@ -93,7 +82,7 @@ test("'Restart this step' returns the disk to the step's start, checked by sha-2
     const atStart = /([0-9a-f]{64})  -/.exec(await fresh.run(treeSha))?.[1];
     expect(atStart).toMatch(/^[0-9a-f]{64}$/);
 
-    await fresh.runInTerminal(solveScriptOf(1));
+    await fresh.runInTerminal(solveScriptOf(LAB_ID, 1));
     await fresh.run('dd if=/dev/urandom of=$HOME/scratch.bin bs=1024 count=256 2>/dev/null && sync');
     expect(/([0-9a-f]{64})  -/.exec(await fresh.run(treeSha))?.[1]).not.toBe(atStart);
 

@@ -1,6 +1,17 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { expect, type Page } from '@playwright/test';
 import type { LessonReport } from '../../../lib/lessons/lesson-progress';
 import { LabPage, LINE_START } from './lab-page';
+
+/** Step `number`'s solve script in labs/<labId>/steps, as the instructor wrote it: the work a student would type. */
+export function solveScriptOf(labId: string, number: number): string {
+  const folder = path.join(process.cwd(), 'labs', labId, 'steps');
+  const prefix = `${String(number).padStart(2, '0')}-`;
+  const file = readdirSync(folder).find((entry) => entry.startsWith(prefix) && entry.endsWith('.solve.sh'));
+  if (!file) throw new Error(`${folder} has no solve script for step ${number}`);
+  return readFileSync(path.join(folder, file), 'utf8');
+}
 
 /** Page object for a lesson, /labs/<id>: the machine as LabPage drives it, plus the lesson panel. */
 export class LessonPage extends LabPage {
